@@ -1,0 +1,212 @@
+-- Adherence per prescription (pet x drug) and calendar month.
+--
+-- PDC, the PQA definition: days covered / days in the measurement period,
+-- where a fill covers effective_days_supply days from its fill date and a
+-- fill that arrives while earlier supply remains starts the day after that
+-- supply ends (overlaps shifted forward), capped at 1.
+-- Measurement period of an rx: from its first fill to the earliest of the
+-- data end (last fill date in the warehouse), its last run-out + 30 days (the
+-- lapse horizon; a stopped rx is not counted as non-adherent for ever) and
+-- the day its pet was first reported deceased or transferred. Each calendar
+-- month contributes the part of that period inside it.
+--
+-- On-time refill rate: among the fills whose run-out falls in the month and
+-- whose outcome is observable (next fill seen, or data end >= run-out + 7),
+-- the share refilled by run-out + 7 days. Null when no refill was due.
+
+with intervals as (
+
+    select * from {{ ref('refill_intervals') }}
+
+),
+
+pets as (
+
+    select pet_id, inactive_since from {{ ref('pets') }}
+
+),
+
+coverage_steps as (
+
+    -- epoch day numbers make the shift a running maximum:
+    -- cover_end(i) = S(i) + max over j <= i of (fill_day(j) - 1 - S(j - 1)),
+    -- S = running sum of days' supply in fill order
+    select
+        intervals.*,
+        coalesce(effective_days_supply, 0) as supply,
+        date_diff('day', date '1970-01-01', fill_date) as fill_day,
+        sum(coalesce(effective_days_supply, 0)) over rx_fills as supply_through
+
+    from intervals
+    window rx_fills as (
+        partition by rx_id order by fill_seq
+        rows between unbounded preceding and current row
+    )
+
+),
+
+coverage as (
+
+    select
+        *,
+        supply_through + max(fill_day - 1 - (supply_through - supply)) over (
+            partition by rx_id order by fill_seq
+            rows between unbounded preceding and current row
+        ) as cover_end_day
+
+    from coverage_steps
+
+),
+
+covered_spans as (
+
+    select
+        rx_id,
+        date '1970-01-01' + cast(cover_end_day - supply + 1 as integer) as cover_start,
+        date '1970-01-01' + cast(cover_end_day as integer) as cover_end
+
+    from coverage
+    where supply > 0
+
+),
+
+rx_periods as (
+
+    select
+        intervals.rx_id,
+        arg_max(intervals.pet_id, intervals.fill_seq) as pet_id,
+        arg_max(intervals.customer_id, intervals.fill_seq) as customer_id,
+        arg_max(intervals.ndc, intervals.fill_seq) as ndc,
+        arg_max(intervals.drug_class, intervals.fill_seq) as drug_class,
+        arg_max(intervals.is_maintenance, intervals.fill_seq) as is_maintenance,
+        min(intervals.fill_date) as measure_start,
+        least(
+            max(intervals.data_end_date),
+            arg_max(intervals.lapse_deadline, intervals.fill_seq),
+            max(pets.inactive_since)
+        ) as measure_end
+
+    from intervals
+    left join pets
+        on intervals.pet_id = pets.pet_id
+    group by intervals.rx_id
+
+),
+
+rx_months as (
+
+    select
+        rx_periods.*,
+        cast(unnest(generate_series(
+            date_trunc('month', measure_start),
+            date_trunc('month', measure_end),
+            interval 1 month
+        )) as date) as month_start
+
+    from rx_periods
+    where measure_end >= measure_start
+
+),
+
+periods as (
+
+    select
+        *,
+        greatest(month_start, measure_start) as period_start,
+        least(last_day(month_start), measure_end) as period_end
+
+    from rx_months
+
+),
+
+covered as (
+
+    select
+        periods.rx_id,
+        periods.month_start,
+        coalesce(sum(
+            date_diff(
+                'day',
+                greatest(covered_spans.cover_start, periods.period_start),
+                least(covered_spans.cover_end, periods.period_end)
+            ) + 1
+        ), 0) as days_covered
+
+    from periods
+    left join covered_spans
+        on periods.rx_id = covered_spans.rx_id
+        and covered_spans.cover_start <= periods.period_end
+        and covered_spans.cover_end >= periods.period_start
+    group by periods.rx_id, periods.month_start
+
+),
+
+fills_per_month as (
+
+    select
+        rx_id,
+        date_trunc('month', fill_date) as month_start,
+        count(*) as fills_in_month
+
+    from intervals
+    group by all
+
+),
+
+refills_due as (
+
+    select
+        rx_id,
+        date_trunc('month', runout_date) as month_start,
+        count(*) as refills_due,
+        count(*) filter (
+            where next_fill_date <= runout_date + {{ var('on_time_days') }}
+        ) as refills_on_time
+
+    from intervals
+    where runout_date is not null
+        and (
+            next_fill_date is not null
+            or data_end_date >= runout_date + {{ var('on_time_days') }}
+        )
+    group by all
+
+),
+
+final as (
+
+    select
+        periods.rx_id,
+        periods.month_start,
+        periods.pet_id,
+        periods.customer_id,
+        periods.ndc,
+        periods.drug_class,
+        periods.is_maintenance,
+        periods.period_start,
+        periods.period_end,
+        date_diff('day', periods.period_start, periods.period_end) + 1 as days_in_period,
+        covered.days_covered,
+        least(
+            1.0,
+            covered.days_covered / (date_diff('day', periods.period_start, periods.period_end) + 1)
+        ) as pdc,
+        coalesce(fills_per_month.fills_in_month, 0) as fills_in_month,
+        coalesce(refills_due.refills_due, 0) as refills_due,
+        coalesce(refills_due.refills_on_time, 0) as refills_on_time,
+        refills_due.refills_on_time / nullif(refills_due.refills_due, 0) as on_time_refill_rate
+
+    from periods
+    inner join covered
+        on periods.rx_id = covered.rx_id
+        and periods.month_start = covered.month_start
+    left join fills_per_month
+        on periods.rx_id = fills_per_month.rx_id
+        and periods.month_start = fills_per_month.month_start
+    left join refills_due
+        on periods.rx_id = refills_due.rx_id
+        and periods.month_start = refills_due.month_start
+
+)
+
+select * from final

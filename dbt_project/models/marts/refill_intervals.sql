@@ -1,0 +1,83 @@
+-- Per fill: the next fill of the same prescription and the refill labels.
+-- The label logic is written down in marts/schema.yml (model description).
+
+with fills as (
+
+    select * from {{ ref('fills') }}
+
+),
+
+data_end as (
+
+    -- the data ends at the last fill date in the warehouse
+    select max(fill_date) as data_end_date from fills
+
+),
+
+sequenced as (
+
+    select
+        fills.*,
+        row_number() over rx_fills as fill_seq,
+        lead(fills.order_id) over rx_fills as next_order_id,
+        lead(fills.fill_date) over rx_fills as next_fill_date
+
+    from fills
+    window rx_fills as (
+        partition by fills.rx_id
+        order by fills.fill_date, fills.order_ts, fills.order_id
+    )
+
+),
+
+labelled as (
+
+    select
+        sequenced.*,
+        data_end.data_end_date,
+        sequenced.fill_date + sequenced.effective_days_supply as runout_date,
+        date_diff('day', sequenced.fill_date, sequenced.next_fill_date) as days_to_next_fill
+
+    from sequenced
+    cross join data_end
+
+),
+
+final as (
+
+    select
+        order_id,
+        rx_id,
+        pet_id,
+        customer_id,
+        ndc,
+        drug_class,
+        is_maintenance,
+        is_partial,
+        fill_seq,
+        fill_date,
+        known_from,
+        effective_days_supply,
+        next_order_id,
+        next_fill_date,
+        days_to_next_fill,
+        days_to_next_fill / nullif(effective_days_supply, 0) as gap_ratio,
+        next_fill_date is null as is_censored,
+        data_end_date,
+        coalesce(days_to_next_fill, date_diff('day', fill_date, data_end_date)) as duration_days,
+        runout_date,
+        date_diff('day', fill_date, runout_date) as days_to_runout,
+        date_diff('day', runout_date, next_fill_date) as days_from_runout_to_next_fill,
+        runout_date + {{ var('lapse_days') }} as lapse_deadline,
+        case
+            when runout_date is null then null
+            when next_fill_date is not null
+                then next_fill_date > runout_date + {{ var('lapse_days') }}
+            when data_end_date >= runout_date + {{ var('lapse_days') }} then true
+        end as is_lapse
+
+    from labelled
+
+)
+
+select * from final

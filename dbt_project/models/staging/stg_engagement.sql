@@ -1,0 +1,41 @@
+-- engagement: one row per event_id (the same event can be delivered twice).
+
+with source as (
+
+    select * from {{ source('raw', 'engagement') }}
+
+),
+
+ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by event_id
+            order by event_ts desc, _dt desc, _file desc, _line desc
+        ) as version_rank
+
+    from source
+
+),
+
+final as (
+
+    select
+        event_id,
+        customer_id,
+        lower(trim(channel)) as channel,
+        lower(trim(event_type)) as event_type,
+        campaign_id,
+        event_ts,
+        cast(event_ts as date) as event_date,
+        _dt,
+        _file,
+        _line
+
+    from ranked
+    where version_rank = 1
+
+)
+
+select * from final

@@ -1,0 +1,41 @@
+-- inventory: one row per snapshot day, warehouse and NDC (a snapshot
+-- delivered twice keeps its latest delivery).
+
+with source as (
+
+    select * from {{ source('raw', 'inventory') }}
+
+),
+
+ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by snapshot_date, warehouse_id, {{ normalise_ndc('ndc') }}
+            order by _dt desc, _file desc, _line desc
+        ) as version_rank
+
+    from source
+
+),
+
+final as (
+
+    select
+        snapshot_date,
+        warehouse_id,
+        {{ normalise_ndc('ndc') }} as ndc,
+        on_hand_units,
+        backordered,
+        expected_restock_date,
+        _dt,
+        _file,
+        _line
+
+    from ranked
+    where version_rank = 1
+
+)
+
+select * from final

@@ -1,0 +1,53 @@
+-- shipments: the latest event of each shipment (latest event_ts). Facts that
+-- later events may omit (shipped_at, delivered_at, promised date) are carried
+-- from any event of the shipment, and `was_backordered` remembers a
+-- backorder that a later status overwrote.
+
+with source as (
+
+    select * from {{ source('raw', 'shipments') }}
+
+),
+
+ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by shipment_id
+            order by event_ts desc, _dt desc, _file desc, _line desc
+        ) as version_rank,
+        max(promised_ship_date) over (partition by shipment_id) as any_promised_ship_date,
+        min(shipped_at) over (partition by shipment_id) as first_shipped_at,
+        max(delivered_at) over (partition by shipment_id) as last_delivered_at,
+        bool_or(lower(trim(status)) = 'backordered') over (partition by shipment_id) as was_backordered,
+        min(event_ts) over (partition by shipment_id) as first_event_ts
+
+    from source
+
+),
+
+final as (
+
+    select
+        shipment_id,
+        order_id,
+        warehouse_id,
+        carrier,
+        coalesce(promised_ship_date, any_promised_ship_date) as promised_ship_date,
+        coalesce(shipped_at, first_shipped_at) as shipped_at,
+        coalesce(delivered_at, last_delivered_at) as delivered_at,
+        lower(trim(status)) as status,
+        was_backordered,
+        first_event_ts,
+        event_ts,
+        _dt,
+        _file,
+        _line
+
+    from ranked
+    where version_rank = 1
+
+)
+
+select * from final

@@ -1,0 +1,1 @@
+"""Dagster wiring only, one folder per stage in flow order. Logic lives in the plain modules."""

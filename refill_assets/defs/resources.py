@@ -1,0 +1,60 @@
+"""Resources, configured from ``refill_assets.settings`` (the environment)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+from dagster_aws.s3 import S3Resource
+
+from refill_assets import settings as settings_module
+from refill_assets.ingest.landing import Landing
+
+SETTINGS = settings_module.load()
+WAREHOUSE_POOL = "warehouse"  # every step that opens the DuckDB file; limit 1 in dagster.yaml
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """Paths of the warehouse zones under REFILL_HOME."""
+
+    home: str
+
+    @property
+    def path(self) -> Path:
+        return Path(self.home) / "warehouse.duckdb"
+
+    @property
+    def raw_root(self) -> Path:
+        return Path(self.home) / "raw"
+
+    @property
+    def published(self) -> Path:
+        return Path(self.home) / "published" / "warehouse.duckdb"
+
+    @property
+    def reports(self) -> Path:
+        return Path(self.home) / "reports"
+
+
+class LandingResource(dg.ConfigurableResource):
+    """The landing zone (folder or s3://), and the key that hashes owner PII on the way in."""
+
+    uri: str
+    pii_key: str
+    s3: S3Resource
+
+    @property
+    def pii_key_is_dev(self) -> bool:
+        return self.pii_key == settings_module.DEV_PII_KEY
+
+    def landing(self) -> Landing:
+        client = self.s3.get_client() if self.uri.startswith("s3://") else None
+        return Landing(self.uri, s3_client=client)
+
+
+def build_resources() -> dict:
+    s3 = S3Resource(endpoint_url=SETTINGS.s3_endpoint_url)
+    return {
+        "warehouse": WarehouseResource(home=str(SETTINGS.home)),
+        "landing": LandingResource(uri=SETTINGS.landing_uri, pii_key=SETTINGS.pii_key, s3=s3),
+    }

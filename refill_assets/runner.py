@@ -1,0 +1,126 @@
+"""Run the whole graph for every delivery day up to a date, in one Dagster run.
+
+The run goes into the Dagster instance at ``DAGSTER_HOME`` when it is set (so
+``make ui`` shows it), else into a throwaway one.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import date
+
+import dagster as dg
+
+from refill_assets.contract import EXTRACTS
+from refill_assets.definitions import defs
+from refill_assets.defs.resources import SETTINGS, build_resources
+
+
+@dataclass
+class RunOutcome:
+    success: bool
+    start: date | None
+    end: date | None
+    materialized: dict[str, dict] = field(default_factory=dict)  # asset → metadata
+    checks: list[tuple[str, str, bool, str, str]] = field(default_factory=list)
+    error: str | None = None
+
+    def render(self, seconds: float) -> str:
+        lines = [f"refill run: {'succeeded' if self.success else 'FAILED'} in {seconds:.1f} s"]
+        if self.error:
+            lines.append(f"  error: {self.error}")
+        if self.start:
+            lines.append(f"  delivery days {self.start} … {self.end}")
+        lines.append(f"  assets materialized: {len(self.materialized)}")
+        for key, meta in self.materialized.items():
+            shown = {
+                k: v
+                for k, v in meta.items()
+                if isinstance(v, (int, float, str)) and k in _SUMMARY_FIELDS
+            }
+            lines.append(f"    {key:<40} {_fmt(shown)}")
+        failed = [c for c in self.checks if not c[2]]
+        lines.append(f"  checks: {len(self.checks) - len(failed)} passed, {len(failed)} failed")
+        for asset, name, _, severity, desc in failed:
+            lines.append(f"    {severity:<5} {asset}:{name} — {desc}")
+        lines += [
+            "  where to look:",
+            f"    warehouse (pipeline):  {SETTINGS.warehouse}",
+            f"    published (analysts):  {SETTINGS.published}",
+            f"    reports:               {SETTINGS.reports}",
+            "    UI:                    make ui  (then http://127.0.0.1:3000)",
+        ]
+        return "\n".join(lines)
+
+
+_SUMMARY_FIELDS = (
+    "rows_loaded",
+    "rows_quarantined",
+    "files_rejected_count",
+    "rows",
+    "path",
+    "report",
+    "size_mb",
+    "models",
+)
+
+
+def _fmt(meta: dict) -> str:
+    return ", ".join(f"{k}={v}" for k, v in meta.items())
+
+
+def delivery_window(as_of: date | None) -> tuple[date, date] | None:
+    """First delivery day (not before the first partition) through ``as_of`` or the last one."""
+    landing = build_resources()["landing"].landing()
+    days = landing.delivery_days(EXTRACTS)
+    first_partition = date.fromisoformat(SETTINGS.partitions_start)
+    days = [d for d in days if d >= first_partition and (as_of is None or d <= as_of)]
+    if not days:
+        return None
+    return days[0], as_of or days[-1]
+
+
+def run_all(as_of: date | None = None) -> RunOutcome:
+    window = delivery_window(as_of)
+    if window is None:
+        return RunOutcome(
+            False,
+            None,
+            None,
+            error=f"no deliveries found in {SETTINGS.landing_uri}"
+            f" on or after {SETTINGS.partitions_start}",
+        )
+    start, end = window
+    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else None
+    job = defs.resolve_job_def("refill_all")
+    tags = {
+        "dagster/asset_partition_range_start": start.isoformat(),
+        "dagster/asset_partition_range_end": end.isoformat(),
+    }
+    quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    result = job.execute_in_process(
+        run_config=quiet, instance=instance, tags=tags, raise_on_error=False
+    )
+    outcome = RunOutcome(result.success, start, end)
+    for event in result.all_events:
+        if event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION:
+            mat = event.event_specific_data.materialization
+            outcome.materialized[mat.asset_key.to_user_string()] = {
+                k: v.value for k, v in mat.metadata.items()
+            }
+        elif event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
+            ev = event.event_specific_data
+            outcome.checks.append(
+                (
+                    ev.asset_key.to_user_string(),
+                    ev.check_name,
+                    ev.passed,
+                    ev.severity.value,
+                    ev.description or "",
+                )
+            )
+        elif event.event_type == dg.DagsterEventType.STEP_FAILURE:
+            message = event.event_specific_data.error.message.strip().splitlines()[0]
+            outcome.error = f"step {event.step_key} failed: {message}"
+    return outcome

@@ -1,0 +1,76 @@
+"""Where everything lives, from the environment with local defaults.
+
+The only module that reads ``os.environ``: the same code runs on a laptop,
+in CI and against S3 by changing variables, never code.
+
+| variable | default | meaning |
+|---|---|---|
+| REFILL_HOME | ./.refill | root of the raw zone, warehouse, reports, published copy |
+| REFILL_LANDING_URI | $REFILL_HOME/world/landing | landing zone: a folder or s3://bucket/prefix |
+| REFILL_PII_KEY | a development key (logged as such) | secret for the keyed hash of owner PII |
+| REFILL_PARTITIONS_START | 2024-01-01 | first daily partition |
+| REFILL_S3_ENDPOINT_URL | unset (AWS) | S3-compatible endpoint, e.g. moto on loopback |
+| REFILL_REFERENCE_DATA | ../shared/data/smart-refills if present | real refill history |
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DEV_PII_KEY = "refill-dev-key-not-for-production"
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    landing_uri: str
+    pii_key: str
+    partitions_start: str
+    s3_endpoint_url: str | None
+    reference_data: Path | None
+
+    @property
+    def warehouse(self) -> Path:
+        return self.home / "warehouse.duckdb"
+
+    @property
+    def published(self) -> Path:
+        return self.home / "published" / "warehouse.duckdb"
+
+    @property
+    def raw_root(self) -> Path:
+        return self.home / "raw"
+
+    @property
+    def reports(self) -> Path:
+        return self.home / "reports"
+
+    @property
+    def dagster_storage(self) -> Path:
+        return self.home / "dagster"
+
+    @property
+    def uses_dev_pii_key(self) -> bool:
+        return self.pii_key == DEV_PII_KEY
+
+
+def load() -> Settings:
+    home = Path(os.environ.get("REFILL_HOME", ".refill")).resolve()
+    default_ref = Path(__file__).resolve().parents[2] / "shared" / "data" / "smart-refills"
+    ref = os.environ.get("REFILL_REFERENCE_DATA") or (
+        str(default_ref) if default_ref.is_dir() else ""
+    )
+    settings = Settings(
+        home=home,
+        landing_uri=os.environ.get("REFILL_LANDING_URI", str(home / "world" / "landing")),
+        pii_key=os.environ.get("REFILL_PII_KEY", DEV_PII_KEY),
+        partitions_start=os.environ.get("REFILL_PARTITIONS_START", "2024-01-01"),
+        s3_endpoint_url=os.environ.get("REFILL_S3_ENDPOINT_URL") or None,
+        reference_data=Path(ref) if ref else None,
+    )
+    # dbt's profile and Dagster's instance read these; derive them here so one variable rules
+    os.environ.setdefault("REFILL_WAREHOUSE_PATH", str(settings.warehouse))
+    os.environ.setdefault("REFILL_DAGSTER_STORAGE", str(settings.dagster_storage))
+    return settings

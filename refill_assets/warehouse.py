@@ -1,0 +1,40 @@
+"""The DuckDB warehouse file and its published copy for analysts.
+
+DuckDB admits one writing process per file, and while it writes no other
+process may even read. So the pipeline opens the warehouse only inside
+steps (one at a time, in the ``warehouse`` pool), and analysts read the
+*published* copy, which each successful run replaces atomically.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+SCHEMAS = ("raw", "quarantine", "staging", "marts", "reports")
+
+
+@contextmanager
+def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path), read_only=read_only)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def publish(warehouse: Path, published: Path) -> Path:
+    """Copy the warehouse to ``published`` atomically (readers see old or new, never half)."""
+    with connect(warehouse) as con:
+        con.execute("CHECKPOINT")  # fold the WAL in, so the file alone is the whole database
+    published.parent.mkdir(parents=True, exist_ok=True)
+    tmp = published.with_name(f".{published.name}.tmp")
+    shutil.copyfile(warehouse, tmp)
+    os.replace(tmp, published)
+    return published
