@@ -80,7 +80,7 @@ class Landing:
             for obj in page.get("Contents", []):
                 parts = obj["Key"][len(prefix) :].split("/")
                 m = _DT_DIR.match(parts[0]) if len(parts) == 2 else None
-                if m and parts[1]:
+                if m and parts[1] and not parts[1].startswith("."):
                     yield DeliveredFile(
                         extract, date.fromisoformat(m.group(1)), parts[1], obj["Key"]
                     )

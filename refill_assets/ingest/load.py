@@ -2,9 +2,10 @@
 
 Steps: list the range's files → skip exact duplicates (by content hash) →
 read each (or reject it whole) → validate the whole batch → normalise and
-hash PII → write the raw-zone Parquet per day → replace the range in the
-warehouse in one transaction. Re-running a range gives the same tables; a
-crash before the commit leaves the previous state.
+hash PII → replace the range in the warehouse in one transaction → write
+the raw-zone Parquet per day (each file replaced atomically). Re-running a
+range gives the same tables; a crash before the commit leaves the previous
+state in both places, and one after it is repaired by the next run.
 """
 
 from __future__ import annotations
@@ -106,10 +107,10 @@ def ingest_days(
         schema=polars_schema(SCHEMA_DRIFT_TABLE),
         orient="row",
     )
-    _write_raw_zone(raw_root / extract_name, accepted, start, end)
     _replace_range(
         warehouse, extract_name, start, end, accepted, quarantined, files_frame, drift_frame
     )
+    _write_raw_zone(raw_root / extract_name, accepted, start, end)  # after the warehouse commit
 
     report.files_loaded = sum(1 for m in manifest if m[2] == "loaded")
     report.rows_loaded, report.rows_quarantined = accepted.height, quarantined.height
@@ -256,7 +257,7 @@ def _replace_range(
                 con.register("incoming", frame)
                 con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming")
                 con.unregister("incoming")
-            con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
             raise
+        con.execute("COMMIT")  # a commit that fails (a deferred constraint) rolls back itself

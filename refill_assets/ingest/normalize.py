@@ -59,7 +59,12 @@ def canonical_text(extract: Extract) -> list[pl.Expr]:
         exprs.append(_letters("channel").replace_strict(_CHANNELS, default=None))
     if extract.name == "pets":
         unit = _letters("weight_unit").replace_strict(_WEIGHT_UNITS, default=None)
-        exprs.append(pl.when(pl.col("weight_unit").is_null()).then(pl.lit("lb")).otherwise(unit))
+        exprs.append(
+            pl.when(pl.col("weight_unit").is_null())
+            .then(pl.lit("lb"))
+            .otherwise(unit)
+            .alias("weight_unit")
+        )
     if extract.name == "customers":
         exprs.append(pl.col("state").str.to_uppercase())
     return exprs

@@ -22,8 +22,9 @@ import polars as pl
 
 from refill_assets.contract import Extract
 
-# One CSV field: quoted (with "" escapes) or bare, preceded by start-of-line or a comma.
-_CSV_FIELD = r'(?:^|,)(?:"(?:[^"]|"")*"|[^,"]*)'
+# One CSV field, quoted (with "" escapes) or bare, after its comma; a line is read with a comma
+# put in front, so an empty first field is still a field.
+_CSV_FIELD = r',(?:"(?:[^"]|"")*"|[^,"]*)'
 
 
 class FileRejected(Exception):
@@ -81,7 +82,7 @@ def _read_csv(extract: Extract, name: str, data: bytes) -> FileRows:
         {"_line": pl.int_range(2, len(lines) + 1, eager=True, dtype=pl.Int32), "text": lines[1:]}
     ).with_columns(pl.col("text").str.strip_suffix("\r"))
     body = body.filter(pl.col("text").str.strip_chars() != "")
-    body = body.with_columns(fields=pl.col("text").str.extract_all(_CSV_FIELD))
+    body = body.with_columns(fields=(pl.lit(",") + pl.col("text")).str.extract_all(_CSV_FIELD))
     n_fields = pl.col("fields").list.len()
     malformed = body.filter(n_fields != len(header)).select(
         "_line",
@@ -108,7 +109,7 @@ def _unquote(field: pl.Expr) -> pl.Expr:
 
 def _read_jsonl(extract: Extract, name: str, data: bytes) -> FileRows:
     lines = _text_lines(name, data)
-    body = pl.DataFrame(
+    body = pl.DataFrame(  # noqa: F841 (read by name in the DuckDB queries below)
         {"_line": pl.int_range(1, len(lines) + 1, eager=True, dtype=pl.Int32), "text": lines}
     ).filter(pl.col("text").str.strip_chars() != "")
     con = duckdb.connect()
@@ -130,7 +131,7 @@ def _read_jsonl(extract: Extract, name: str, data: bytes) -> FileRows:
         frame = con.execute(f"SELECT _line{', ' + values if values else ''} FROM good").pl()
     finally:
         con.close()
-    if good.height == 0 and body.height > 0:
+    if good.height == 0:
         header = list(extract.column_names)  # nothing parsed: every line is malformed, no drift
         frame = pl.DataFrame(schema={"_line": pl.Int32, **dict.fromkeys(header, pl.String)})
     malformed = flagged.filter(~pl.col("ok")).select(

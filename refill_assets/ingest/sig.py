@@ -38,7 +38,12 @@ def _dose(text: pl.Expr) -> pl.Expr:
     """Units per administration: the first fraction, decimal or number word."""
     fraction = text.str.extract_groups(r"(\d+)\s*/\s*(\d+)")
     num = fraction.struct.field("1").cast(pl.Float64) / fraction.struct.field("2").cast(pl.Float64)
-    decimal = text.str.extract(r"(\d+(?:\.\d+)?)").cast(pl.Float64)
+    # the dose is never the number inside a frequency ("q12h", "every 30 days")
+    decimal = (
+        text.str.replace_all(r"\bq\d+[hd]\b|every\s*\d+\s*(?:day|week|month)s?", "")
+        .str.extract(r"(\d+(?:\.\d+)?)")
+        .cast(pl.Float64)
+    )
     word = text.str.extract(r"\b(one-half|half|quarter|one|two|three)\b").replace_strict(
         _WORDS, default=None, return_dtype=pl.Float64
     )
