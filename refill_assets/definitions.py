@@ -2,16 +2,20 @@
 
 import dagster as dg
 
+from refill_assets.defs.automation.alerts import slack_on_failed_checks, slack_on_run_failure
 from refill_assets.defs.automation.jobs import nightly, refill_all
 from refill_assets.defs.ingest.assets import ingest_assets
 from refill_assets.defs.publish.assets import build_publish_asset
+from refill_assets.defs.quality.eda import eda_report
 from refill_assets.defs.resources import build_resources
+from refill_assets.defs.transform.assets import dbt_daily_models, dbt_models
 
-_pipeline = [*ingest_assets]
+_pipeline = [*ingest_assets, dbt_models, dbt_daily_models, eda_report]
 
 defs = dg.Definitions(
-    assets=[*_pipeline, build_publish_asset([a.key for a in ingest_assets])],
+    assets=[*_pipeline, build_publish_asset([k for a in _pipeline for k in a.keys])],
     jobs=[refill_all],
     schedules=[nightly],
+    sensors=[slack_on_failed_checks, slack_on_run_failure],
     resources=build_resources(),
 )

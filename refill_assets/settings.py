@@ -10,6 +10,7 @@ in CI and against S3 by changing variables, never code.
 | REFILL_PII_KEY | a development key (logged as such) | secret for the keyed hash of owner PII |
 | REFILL_PARTITIONS_START | 2024-01-01 | first daily partition |
 | REFILL_S3_ENDPOINT_URL | unset (AWS) | S3-compatible endpoint, e.g. moto on loopback |
+| REFILL_SLACK_WEBHOOK_URL | unset (alert sensors stopped) | Slack incoming webhook for ops |
 | REFILL_REFERENCE_DATA | ../shared/data/smart-refills if present | real refill history |
 """
 
@@ -30,6 +31,7 @@ class Settings:
     partitions_start: str
     s3_endpoint_url: str | None
     reference_data: Path | None
+    slack_webhook_url: str | None
 
     @property
     def warehouse(self) -> Path:
@@ -69,6 +71,7 @@ def load() -> Settings:
         partitions_start=os.environ.get("REFILL_PARTITIONS_START", "2024-01-01"),
         s3_endpoint_url=os.environ.get("REFILL_S3_ENDPOINT_URL") or None,
         reference_data=Path(ref) if ref else None,
+        slack_webhook_url=os.environ.get("REFILL_SLACK_WEBHOOK_URL") or None,
     )
     # dbt's profile and Dagster's instance read these; derive them here so one variable rules
     os.environ.setdefault("REFILL_WAREHOUSE_PATH", str(settings.warehouse))

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import shutil
+import sys
 from pathlib import Path
 
 import dagster as dg
 from dagster_aws.s3 import S3Resource
+from dagster_dbt import DbtCliResource
 
 from refill_assets import settings as settings_module
+from refill_assets.alerts import post
+from refill_assets.defs.transform.project import dbt_project
 from refill_assets.ingest.landing import Landing
 
 SETTINGS = settings_module.load()
@@ -52,9 +57,27 @@ class LandingResource(dg.ConfigurableResource):
         return Landing(self.uri, s3_client=client)
 
 
+class SlackWebhook(dg.ConfigurableResource):
+    """The ops channel's incoming webhook; None means alerts are off."""
+
+    webhook_url: str | None = None
+
+    def send(self, message: dict) -> None:
+        if self.webhook_url:
+            post(self.webhook_url, message)
+
+
+def dbt_executable() -> str:
+    """dbt beside this interpreter (a venv that is not activated), else the one on PATH."""
+    beside = Path(sys.executable).parent / "dbt"
+    return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
+
+
 def build_resources() -> dict:
     s3 = S3Resource(endpoint_url=SETTINGS.s3_endpoint_url)
     return {
+        "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
         "warehouse": WarehouseResource(home=str(SETTINGS.home)),
         "landing": LandingResource(uri=SETTINGS.landing_uri, pii_key=SETTINGS.pii_key, s3=s3),
+        "slack": SlackWebhook(webhook_url=SETTINGS.slack_webhook_url),
     }

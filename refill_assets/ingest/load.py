@@ -34,6 +34,7 @@ from refill_assets.raw_schema import (
     create_table_sql,
     table_columns,
 )
+from refill_assets.warehouse import connect
 
 _POLARS_TYPES = {
     "VARCHAR": pl.String,
@@ -77,7 +78,7 @@ def ingest_days(
     extract = EXTRACTS[extract_name]
     report = IngestReport(extract_name, start, end)
     files = [f for f in landing.files(extract_name) if start <= f.dt <= end]
-    with duckdb.connect(str(warehouse)) as con:
+    with connect(warehouse) as con:
         _ensure_tables(con, extract_name)
         seen = _hashes_loaded_before(con, extract_name, start)
     parsed, manifest, drift = [], [], []
@@ -225,7 +226,7 @@ def _ensure_tables(con: duckdb.DuckDBPyConnection, extract: str) -> None:
 
 def ensure_all_tables(warehouse: Path) -> None:
     """Create every raw table, so downstream models run even before a first delivery."""
-    with duckdb.connect(str(warehouse)) as con:
+    with connect(warehouse) as con:
         for extract in RAW_TABLES:
             _ensure_tables(con, extract)
 
@@ -246,7 +247,7 @@ def _replace_range(
         ("raw.files", files, "extract = $extract AND "),
         ("raw.schema_drift", drift, "extract = $extract AND "),
     ]
-    with duckdb.connect(str(warehouse)) as con:
+    with connect(warehouse) as con:
         con.execute("BEGIN TRANSACTION")
         try:
             for table, frame, scope in targets:

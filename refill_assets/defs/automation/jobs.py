@@ -2,12 +2,9 @@
 
 import dagster as dg
 
-from refill_assets.defs.partitions import daily
-
 refill_all = dg.define_asset_job(
     "refill_all",
     selection=dg.AssetSelection.all(),
-    partitions_def=daily,
     description="Everything, for a range of delivery days (a single-run backfill).",
 )
 
