@@ -19,7 +19,7 @@
         when regexp_replace(lower({{ column }}), '[^a-z0-9]', '', 'g')
             in ('dog', 'dogs', 'canine', 'k9', 'puppy', 'canis') then 'dog'
         when regexp_replace(lower({{ column }}), '[^a-z0-9]', '', 'g')
-            in ('cat', 'cats', 'feline', 'kitten', 'felis') then 'cat'
+            in ('cat', 'cats', 'feline', 'kitten', 'kitty', 'felis') then 'cat'
         else 'other'
     end
 {%- endmacro %}

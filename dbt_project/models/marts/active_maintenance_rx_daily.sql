@@ -2,6 +2,7 @@
     config(
         materialized='incremental',
         incremental_strategy='append',
+        on_schema_change='fail',
         tags=['daily'],
         pre_hook="{{ delete_partition_window('as_of_date') }}",
     )
@@ -15,7 +16,13 @@
 --   * the pet, in its version current on D, is a dog or a cat and not
 --     deceased or transferred (a pet not yet delivered by D does not qualify).
 -- The latest such fill per rx gives last_fill_date / last_days_supply.
--- One set-based query: date spine x order versions, joined on validity spans.
+--
+-- One set-based query, no per-day loop. Rather than joining every day with
+-- every fill (rx x days x ~6 fills in 180 days), it works on spans of days:
+-- each fill version qualifies on one span [span_start, span_end); those
+-- spans cut each rx's timeline into segments with a fixed latest fill; the
+-- segments are cut again by the pet's versions; only then are the surviving
+-- spans expanded into days (the date spine of the window).
 
 with bounds as (
 
@@ -26,15 +33,10 @@ with bounds as (
 
 ),
 
-spine as (
+fill_spans as (
 
-    select cast(unnest(generate_series(min_date, max_date, interval 1 day)) as date) as as_of_date
-    from bounds
-
-),
-
-fill_versions as (
-
+    -- days D on which this version is current and its fill in (D - 180, D],
+    -- clipped to the window; end exclusive
     select
         versions.rx_id,
         versions.order_id,
@@ -44,79 +46,124 @@ fill_versions as (
         versions.fill_date,
         versions.order_ts,
         versions.days_supply,
-        versions.valid_from,
-        coalesce(versions.valid_to, date '9999-12-31') as valid_until
+        greatest(versions.valid_from, versions.fill_date, bounds.min_date) as span_start,
+        least(
+            coalesce(versions.valid_to, date '9999-12-31'),
+            versions.fill_date + {{ var('active_lookback_days') }},
+            bounds.max_date + 1
+        ) as span_end
 
     from {{ ref('stg_rx_order_versions') }} as versions
     cross join bounds
     where versions.is_fill
         and versions.is_maintenance
         and not versions.is_never_current
-        -- can touch the window at all
-        and versions.valid_from <= bounds.max_date
-        and coalesce(versions.valid_to, date '9999-12-31') > bounds.min_date
-        and versions.fill_date + {{ var('active_lookback_days') }} > bounds.min_date
 
 ),
 
-pet_versions as (
+qualifying_spans as (
+
+    select * from fill_spans where span_start < span_end
+
+),
+
+cut_points as (
+
+    select rx_id, span_start as cut from qualifying_spans
+    union
+    select rx_id, span_end as cut from qualifying_spans
+
+),
+
+segments as (
 
     select
+        rx_id,
+        cut as segment_start,
+        lead(cut) over (partition by rx_id order by cut) as segment_end
+    from cut_points
+
+),
+
+segment_latest_fill as (
+
+    -- the latest fill among those qualifying over the whole segment
+    select
+        segments.rx_id,
+        segments.segment_start,
+        segments.segment_end,
+        qualifying_spans.pet_id,
+        qualifying_spans.customer_id,
+        qualifying_spans.drug_class,
+        qualifying_spans.fill_date,
+        qualifying_spans.days_supply
+
+    from segments
+    inner join qualifying_spans
+        on segments.rx_id = qualifying_spans.rx_id
+        and qualifying_spans.span_start <= segments.segment_start
+        and qualifying_spans.span_end >= segments.segment_end
+    where segments.segment_end is not null
+    qualify row_number() over (
+        partition by segments.rx_id, segments.segment_start
+        order by
+            qualifying_spans.fill_date desc,
+            qualifying_spans.order_ts desc,
+            qualifying_spans.order_id desc
+    ) = 1
+
+),
+
+pet_spans as (
+
+    -- days on which the pet's current version is an in-scope, living, kept pet
+    select
         pet_id,
-        species,
-        status,
         valid_from,
         coalesce(valid_to, date '9999-12-31') as valid_until
 
     from {{ ref('stg_pet_versions') }}
     where not is_never_current
+        and species in ('dog', 'cat')
+        and status not in ('deceased', 'transferred')
 
 ),
 
-known_fills as (
+active_spans as (
 
     select
-        spine.as_of_date,
-        fill_versions.*
+        segment_latest_fill.rx_id,
+        segment_latest_fill.pet_id,
+        segment_latest_fill.customer_id,
+        segment_latest_fill.drug_class,
+        segment_latest_fill.fill_date,
+        segment_latest_fill.days_supply,
+        greatest(segment_latest_fill.segment_start, pet_spans.valid_from) as active_start,
+        least(segment_latest_fill.segment_end, pet_spans.valid_until) as active_end
 
-    from spine
-    inner join fill_versions
-        on fill_versions.fill_date <= spine.as_of_date
-        and fill_versions.fill_date > spine.as_of_date - {{ var('active_lookback_days') }}
-        and fill_versions.valid_from <= spine.as_of_date
-        and fill_versions.valid_until > spine.as_of_date
-
-),
-
-latest_fill as (
-
-    select *
-    from known_fills
-    qualify row_number() over (
-        partition by as_of_date, rx_id
-        order by fill_date desc, order_ts desc, order_id desc
-    ) = 1
+    from segment_latest_fill
+    inner join pet_spans
+        on segment_latest_fill.pet_id = pet_spans.pet_id
+        and pet_spans.valid_from < segment_latest_fill.segment_end
+        and pet_spans.valid_until > segment_latest_fill.segment_start
 
 ),
 
 final as (
 
+    -- the date spine: each active span expanded into its days
     select
-        latest_fill.as_of_date,
-        latest_fill.rx_id,
-        latest_fill.pet_id,
-        latest_fill.customer_id,
-        latest_fill.drug_class,
-        latest_fill.fill_date as last_fill_date,
-        latest_fill.days_supply as last_days_supply
+        cast(unnest(generate_series(
+            active_start, active_end - 1, interval 1 day
+        )) as date) as as_of_date,
+        rx_id,
+        pet_id,
+        customer_id,
+        drug_class,
+        fill_date as last_fill_date,
+        days_supply as last_days_supply
 
-    from latest_fill
-    inner join pet_versions
-        on latest_fill.pet_id = pet_versions.pet_id
-        and pet_versions.valid_from <= latest_fill.as_of_date
-        and pet_versions.valid_until > latest_fill.as_of_date
-    where pet_versions.species in ('dog', 'cat')
-        and pet_versions.status not in ('deceased', 'transferred')
+    from active_spans
 
 )
 

@@ -80,6 +80,8 @@ rx_periods as (
         arg_max(intervals.drug_class, intervals.fill_seq) as drug_class,
         arg_max(intervals.is_maintenance, intervals.fill_seq) as is_maintenance,
         min(intervals.fill_date) as measure_start,
+        -- least() skips nulls here on purpose: no lapse deadline (supply
+        -- unknown) or no inactive date leaves the other bounds
         least(
             max(intervals.data_end_date),
             arg_max(intervals.lapse_deadline, intervals.fill_seq),
@@ -124,12 +126,15 @@ covered as (
     select
         periods.rx_id,
         periods.month_start,
+        -- (greatest/least skip nulls: months without a span must add 0)
         coalesce(sum(
-            date_diff(
-                'day',
-                greatest(covered_spans.cover_start, periods.period_start),
-                least(covered_spans.cover_end, periods.period_end)
-            ) + 1
+            case when covered_spans.rx_id is not null then
+                date_diff(
+                    'day',
+                    greatest(covered_spans.cover_start, periods.period_start),
+                    least(covered_spans.cover_end, periods.period_end)
+                ) + 1
+            end
         ), 0) as days_covered
 
     from periods

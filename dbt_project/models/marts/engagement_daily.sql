@@ -2,6 +2,7 @@
     config(
         materialized='incremental',
         incremental_strategy='append',
+        on_schema_change='fail',
         tags=['daily'],
         pre_hook="{{ delete_partition_window('event_date', ref('stg_engagement')) }}",
     )

@@ -64,7 +64,7 @@ final as (
         updated_at,
         version_rank,
         _dt as valid_from,
-        case when superseded_on > _dt then superseded_on end as valid_to,
+        superseded_on as valid_to,
         superseded_on is not null and superseded_on <= _dt as is_never_current,
         first_known_dt,
         inactive_since,
