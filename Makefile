@@ -7,6 +7,7 @@ BIN := $(VENV)/bin
 export REFILL_HOME ?= $(CURDIR)/.refill
 export REFILL_DAGSTER_STORAGE ?= $(REFILL_HOME)/dagster
 export DAGSTER_HOME := $(CURDIR)
+export PATH := $(CURDIR)/$(BIN):$(PATH)
 DEMO_PETS ?= 20000
 DEMO_START ?= 2025-01-01
 DEMO_END ?= 2026-06-30
@@ -31,7 +32,7 @@ demo: manifest
 	$(BIN)/refill run --landing $(REFILL_HOME)/world/landing
 
 test: manifest
-	$(BIN)/python -m pytest -q -n 2
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 ui: manifest
 	mkdir -p $(REFILL_DAGSTER_STORAGE)

@@ -34,6 +34,11 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--landing", help="landing zone folder or s3:// URI (REFILL_LANDING_URI)")
     r.add_argument("--home", type=Path, help="platform home (REFILL_HOME)")
     r.add_argument("--as-of", type=date.fromisoformat, help="last delivery day (default: latest)")
+    r.add_argument(
+        "--since",
+        type=date.fromisoformat,
+        help="first delivery day (default: the earliest); --since D --as-of D is one night",
+    )
     r.set_defaults(func=_run)
     return p
 
@@ -55,7 +60,7 @@ def _run(args: argparse.Namespace) -> int:
     from refill_assets.runner import run_all
 
     started = time.monotonic()
-    outcome = run_all(as_of=args.as_of)
+    outcome = run_all(as_of=args.as_of, since=args.since)
     print(outcome.render(seconds=time.monotonic() - started))
     return 0 if outcome.success else 1
 

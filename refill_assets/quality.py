@@ -17,10 +17,14 @@ from refill_assets.contract import EXTRACTS
 from refill_assets.raw_schema import RAW_TABLES
 
 MIN_VALID_SHARE = 0.99  # required fields valid, blocking
+# ...and at least this many invalid rows: one bad row of a 12-row nightly delta is noise (it is
+# quarantined either way), not a broken feed worth stopping the night for
+MIN_INVALID_TO_BLOCK = 3
 MAX_QUARANTINE_RATE = 0.01  # any rule broken, warning
 ROW_COUNT_BAND = (0.5, 2.0)  # a day outside [low, high] × trailing 7-day median warns
 NULL_SPIKE = 0.20  # a day's null share above the trailing week's by this much warns
 MIN_ROWS_FOR_SHARES = 20  # fewer rows in a day say nothing about null shares
+MIN_MEDIAN_ROWS = 20  # a trailing median this small is noise: counts of 3 vs 7 mean nothing
 
 
 @dataclass(frozen=True)
@@ -65,7 +69,11 @@ def schema(con: duckdb.DuckDBPyConnection, extract: str, start: date, end: date)
 
 
 def valid_share(con: duckdb.DuckDBPyConnection, extract: str, start: date, end: date) -> Outcome:
-    """Share of rows whose required fields are all present and valid."""
+    """Share of rows whose required fields are all present and valid (≥ 99 %).
+
+    Fails only with at least ``MIN_INVALID_TO_BLOCK`` invalid rows, so small feeds are not
+    stopped by a single quarantined row.
+    """
     required = list(EXTRACTS[extract].required)
     loaded, bad = con.execute(
         f"""
@@ -80,8 +88,9 @@ def valid_share(con: duckdb.DuckDBPyConnection, extract: str, start: date, end: 
     total = loaded + bad + others
     share = 1.0 if total == 0 else (loaded + others) / total
     return Outcome(
-        share >= MIN_VALID_SHARE,
-        f"{share:.4%} of {total} rows valid on required fields (min {MIN_VALID_SHARE:.0%})",
+        share >= MIN_VALID_SHARE or bad < MIN_INVALID_TO_BLOCK,
+        f"{share:.4%} of {total} rows valid on required fields (min {MIN_VALID_SHARE:.0%}, "
+        f"blocking from {MIN_INVALID_TO_BLOCK} invalid rows)",
         {"valid_share": share, "rows": total, "invalid_required": bad},
     )
 
@@ -107,7 +116,10 @@ def quarantine_rate(
 
 
 def row_count(con: duckdb.DuckDBPyConnection, extract: str, start: date, end: date) -> Outcome:
-    """Each day's loaded rows against the median of its previous seven days."""
+    """Each day's loaded rows against the median of its previous seven days.
+
+    Days whose trailing median is under ``MIN_MEDIAN_ROWS`` are not judged.
+    """
     low, high = ROW_COUNT_BAND
     days = con.execute(
         f"""
@@ -122,10 +134,10 @@ def row_count(con: duckdb.DuckDBPyConnection, extract: str, start: date, end: da
           FROM counts
         )
         SELECT d, n, med FROM judged
-        WHERE d BETWEEN $s AND $e AND med > 0 AND (n < $low * med OR n > $high * med)
+        WHERE d BETWEEN $s AND $e AND med >= $min_med AND (n < $low * med OR n > $high * med)
         ORDER BY d
         """,
-        {"s": start, "e": end, "low": low, "high": high},
+        {"s": start, "e": end, "low": low, "high": high, "min_med": MIN_MEDIAN_ROWS},
     ).fetchall()
     flagged = {d.isoformat(): {"rows": n, "trailing_median": m} for d, n, m in days}
     return Outcome(

@@ -33,13 +33,15 @@ class RunOutcome:
         if self.start:
             lines.append(f"  delivery days {self.start} … {self.end}")
         lines.append(f"  assets materialized: {len(self.materialized)}")
+        groups: dict[str, int] = {}
         for key, meta in self.materialized.items():
-            shown = {
-                k: v
-                for k, v in meta.items()
-                if isinstance(v, (int, float, str)) and k in _SUMMARY_FIELDS
-            }
-            lines.append(f"    {key:<40} {_fmt(shown)}")
+            shown = {k: meta[k] for k in _SUMMARY_FIELDS if k in meta}
+            if shown:
+                lines.append(f"    {key:<32} {_fmt(shown)}")
+            else:
+                groups[key.split("/")[0]] = groups.get(key.split("/")[0], 0) + 1
+        if groups:
+            lines.append(f"    dbt models: {_fmt(groups)}")
         failed = [c for c in self.checks if not c[2]]
         lines.append(f"  checks: {len(self.checks) - len(failed)} passed, {len(failed)} failed")
         for asset, name, _, severity, desc in failed:
@@ -54,15 +56,16 @@ class RunOutcome:
         return "\n".join(lines)
 
 
+# the metadata worth a line in the terminal; the UI shows the rest
 _SUMMARY_FIELDS = (
     "rows_loaded",
     "rows_quarantined",
-    "files_rejected_count",
-    "rows",
-    "path",
-    "report",
+    "files_duplicate",
     "size_mb",
-    "models",
+    "fills",
+    "gap_ratio_median",
+    "report",
+    "path",
 )
 
 
@@ -70,19 +73,20 @@ def _fmt(meta: dict) -> str:
     return ", ".join(f"{k}={v}" for k, v in meta.items())
 
 
-def delivery_window(as_of: date | None) -> tuple[date, date] | None:
-    """First delivery day (not before the first partition) through ``as_of`` or the last one."""
+def delivery_window(as_of: date | None, since: date | None) -> tuple[date, date] | None:
+    """``since`` or the first delivery day (not before the first partition) through ``as_of``
+    or the last delivery day."""
     landing = build_resources()["landing"].landing()
     days = landing.delivery_days(EXTRACTS)
     first_partition = date.fromisoformat(SETTINGS.partitions_start)
     days = [d for d in days if d >= first_partition and (as_of is None or d <= as_of)]
     if not days:
         return None
-    return days[0], as_of or days[-1]
+    return max(since or days[0], first_partition), as_of or days[-1]
 
 
-def run_all(as_of: date | None = None) -> RunOutcome:
-    window = delivery_window(as_of)
+def run_all(as_of: date | None = None, since: date | None = None) -> RunOutcome:
+    window = delivery_window(as_of, since)
     if window is None:
         return RunOutcome(
             False,

@@ -62,7 +62,8 @@ def test_a_failed_warning_check_in_a_green_run_reaches_slack(tmp_path, instance)
 
 
 def test_a_blocking_check_failure_reaches_slack_with_the_run_error(tmp_path, instance):
-    rows = [lb.rx_order(i) for i in range(10)] + [lb.rx_order(99, status="shipped-ish")]
+    rows = [lb.rx_order(i) for i in range(10)]
+    rows += [lb.rx_order(90 + i, status="shipped-ish") for i in range(3)]
     result = _materialize(tmp_path, rows, instance)
     assert not result.success
     with CaptureServer() as hook:

@@ -62,12 +62,21 @@ def test_valid_share_passes_at_99_percent(wh):
 
 
 def test_valid_share_fails_below_99_percent(wh):
-    deliver(wh.landing, "rx_orders", day(1), "a", _orders(1, 100, _missing_pet(2)))
+    deliver(wh.landing, "rx_orders", day(1), "a", _orders(1, 150, _missing_pet(3)))
     wh.load(day(1), day(1))
     out = wh.check(quality.valid_share, day(1), day(1))
     assert not out.passed
     assert out.metadata["valid_share"] == pytest.approx(0.98)
-    assert out.metadata["invalid_required"] == 2
+    assert out.metadata["invalid_required"] == 3
+
+
+def test_valid_share_does_not_block_a_small_feed_for_one_bad_row(wh):
+    deliver(wh.landing, "rx_orders", day(1), "a", _orders(1, 12, _missing_pet(1)))
+    deliver(wh.landing, "rx_orders", day(2), "a", _orders(2, 12, _missing_pet(3)))
+    wh.load(day(1), day(2))
+    one = wh.check(quality.valid_share, day(1), day(1))
+    assert one.passed and one.metadata["valid_share"] == pytest.approx(11 / 12)
+    assert not wh.check(quality.valid_share, day(2), day(2)).passed
 
 
 def test_valid_share_counts_malformed_lines_but_not_optional_column_errors(wh):

@@ -16,6 +16,9 @@ from datetime import date, timedelta
 import numpy as np
 
 BURN_IN_DAYS = 240
+# customers and pets were created up to this long before the burn-in; the
+# calendar reaches back that far so their created_at has the right offset
+HISTORY_DAYS = 1600
 # how far past ``end`` a drawn next fill may land (a seasonal pause can last a winter)
 HORIZON_DAYS = 800
 SECONDS_PER_DAY = 86_400
@@ -40,10 +43,9 @@ def _holiday_windows(year: int) -> list[tuple[date, date]]:
     """Closed windows when owners put off ordering and carriers slow down."""
     thanks = _thanksgiving(year)
     return [
-        (date(year, 1, 1), date(year, 1, 2)),
         (date(year, 7, 3), date(year, 7, 5)),
         (thanks, thanks + timedelta(days=3)),
-        (date(year, 12, 20), date(year, 12, 31)),
+        (date(year, 12, 20), date(year + 1, 1, 2)),
     ]
 
 
@@ -73,12 +75,9 @@ class Timeline:
         i = np.clip(np.asarray(day, dtype=np.int64) - self.first_day, 0, len(table) - 1)
         return table[i]
 
-    def date_of(self, day: int) -> date:
-        return self.start + timedelta(days=int(day))
-
 
 def build_timeline(start: date, end: date) -> Timeline:
-    first = -BURN_IN_DAYS
+    first = -BURN_IN_DAYS - HISTORY_DAYS
     last = (end - start).days + HORIZON_DAYS
     days = np.arange(first, last + 1)
     dates = np.datetime64(start, "D") + days
@@ -89,7 +88,7 @@ def build_timeline(start: date, end: date) -> Timeline:
     is_dst = np.zeros(len(days), dtype=bool)
     holiday_end = np.full(len(days), -1, dtype=np.int64)
     next_spring = np.empty(len(days), dtype=np.int64)
-    for year in range(int(years.min()), int(years.max()) + 2):
+    for year in range(int(years.min()) - 1, int(years.max()) + 2):
         dst_from = np.datetime64(_nth_sunday(year, 3, 2), "D")
         dst_to = np.datetime64(_nth_sunday(year, 11, 1), "D")
         is_dst |= (dates >= dst_from) & (dates < dst_to)

@@ -1,0 +1,96 @@
+"""Ingest + dbt of the large world's 18 months in one run, then a nightly one-day increment.
+
+    .venv/bin/python benchmarks/bench_ingest.py [RUNS]
+
+The large world is simulated once into benchmarks/out/ (kept between
+invocations). Each repetition starts from an empty REFILL_HOME and runs
+`refill run` over every delivery day (the single-run backfill: ingestion,
+dbt build with its tests, EDA report, published copy), then `refill run
+--since D --as-of D` for the last day (what the nightly schedule does).
+Prints one JSON line: medians, all runs, and peak RSS of the largest process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "benchmarks" / "out"
+sys.path.insert(0, str(ROOT))
+
+from refill_assets.simulator import LARGE_WORLD_PETS, simulate  # noqa: E402
+
+START, END = "2025-01-01", "2026-06-30"
+
+
+def large_world() -> Path:
+    world = OUT / f"world-{LARGE_WORLD_PETS}"
+    if not (world / "landing").is_dir():
+        from datetime import date
+
+        simulate(
+            world,
+            pets=LARGE_WORLD_PETS,
+            start=date.fromisoformat(START),
+            end=date.fromisoformat(END),
+            seed=11,
+        )
+    return world
+
+
+def timed(cmd: list[str], env: dict) -> tuple[float, str]:
+    t0 = time.perf_counter()
+    done = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True)
+    seconds = time.perf_counter() - t0
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}")
+    return seconds, done.stdout
+
+
+def main(runs: int) -> None:
+    world = large_world()
+    last = max(p.name[3:] for p in (world / "landing" / "rx_orders").iterdir())
+    refill = [sys.executable, "-m", "refill_assets.cli", "run", "--landing", str(world / "landing")]
+    full, nightly = [], []
+    for i in range(runs):
+        home = OUT / f"home-{i}"
+        shutil.rmtree(home, ignore_errors=True)
+        env = {
+            **os.environ,
+            "REFILL_HOME": str(home),
+            "REFILL_PARTITIONS_START": START,
+            "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+        }
+        env.pop("DAGSTER_HOME", None)
+        seconds, out = timed(refill, env)
+        full.append(seconds)
+        nightly.append(timed([*refill, "--since", last, "--as-of", last], env)[0])
+        print(out.splitlines()[0], file=sys.stderr)
+        shutil.rmtree(home, ignore_errors=True)
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(
+        json.dumps(
+            {
+                "benchmark": "ingest_dbt_large_world",
+                "pets": LARGE_WORLD_PETS,
+                "days": f"{START}..{END}",
+                "full_backfill_s_median": round(statistics.median(full), 1),
+                "nightly_increment_s_median": round(statistics.median(nightly), 1),
+                "full_backfill_s_runs": [round(s, 1) for s in full],
+                "nightly_increment_s_runs": [round(s, 1) for s in nightly],
+                "peak_rss_mb_largest_process": round(peak_mb),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 3)

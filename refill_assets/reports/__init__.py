@@ -1,0 +1,1 @@
+"""Reports written under ``REFILL_HOME/reports``: plain functions, warehouse in, HTML out."""

@@ -1,0 +1,171 @@
+"""The two user-facing commands end to end: `refill simulate` then `refill run`, as processes.
+
+One small world is built once per session; the tests read what the run left
+behind (warehouse, raw zone, published copy, report, Dagster run history).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from refill_assets.contract import EXTRACTS, PII_COLUMNS
+
+ROOT = Path(__file__).resolve().parents[1]
+REFILL = [sys.executable, "-m", "refill_assets.cli"]
+START, END = date(2025, 1, 1), date(2025, 3, 31)
+
+
+def _env(home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("REFILL_", "DAGSTER_"))}
+    env |= {
+        "REFILL_HOME": str(home),
+        "REFILL_PII_KEY": "test-key",
+        "REFILL_PARTITIONS_START": "2024-12-01",
+        "DAGSTER_HOME": str(ROOT),
+        "REFILL_DAGSTER_STORAGE": str(home / "dagster"),
+        "PATH": f"{Path(sys.executable).parent}:{env.get('PATH', '')}",
+    }
+    return env
+
+
+def _refill(home: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [*REFILL, *args], env=_env(home), cwd=ROOT, capture_output=True, text=True, timeout=900
+    )
+
+
+def _tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    return con.execute(
+        "SELECT table_schema, table_name FROM information_schema.tables"
+        " WHERE table_type = 'BASE TABLE' ORDER BY ALL"
+    ).fetchall()
+
+
+def _snapshot(path: Path) -> dict[str, pl.DataFrame]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return {
+            f"{s}.{t}": con.execute(f'SELECT * FROM "{s}"."{t}"').pl().sort(pl.all())
+            for s, t in _tables(con)
+        }
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory) -> dict:
+    home = tmp_path_factory.mktemp("home")
+    world = home / "world"
+    sim = _refill(
+        home,
+        "simulate",
+        "--out",
+        str(world),
+        "--pets",
+        "1200",
+        "--start",
+        START.isoformat(),
+        "--end",
+        END.isoformat(),
+        "--seed",
+        "3",
+    )
+    assert sim.returncode == 0, sim.stderr[-3000:]
+    run = _refill(home, "run", "--landing", str(world / "landing"))
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    return {
+        "home": home,
+        "world": world,
+        "stdout": run.stdout,
+        "warehouse": home / "warehouse.duckdb",
+        "first": _snapshot(home / "warehouse.duckdb"),
+    }
+
+
+def test_run_prints_a_summary_and_where_to_look(built):
+    out = built["stdout"]
+    assert "refill run: succeeded" in out
+    assert f"delivery days {START}" in out
+    assert str(built["home"] / "published" / "warehouse.duckdb") in out
+
+
+def test_every_layer_is_built(built):
+    tables = set(built["first"])
+    for extract in EXTRACTS:
+        assert f"raw.{extract}" in tables
+        assert built["first"][f"raw.{extract}"].height > 0, extract
+    for mart in (
+        "fills",
+        "refill_intervals",
+        "pets",
+        "customers",
+        "drugs",
+        "vet_reauths",
+        "inventory_daily",
+        "engagement_daily",
+        "active_maintenance_rx_daily",
+        "adherence_monthly",
+    ):
+        assert f"marts.{mart}" in tables, mart
+        assert built["first"][f"marts.{mart}"].height > 0, mart
+    assert built["first"]["quarantine.rows"].height > 0  # the simulator sends bad rows
+    assert (built["home"] / "reports" / "eda.html").stat().st_size > 100_000
+
+
+def test_no_owner_pii_anywhere(built):
+    """Every string column of every table, and the raw-zone Parquet, against the clear values."""
+    landing = built["world"] / "landing" / "customers"
+    frames = [
+        pl.read_csv(f, infer_schema=False, truncate_ragged_lines=True)
+        for f in landing.rglob("*.csv")
+    ]
+    clear = pl.concat(
+        [
+            f.select(c for c in PII_COLUMNS["customers"] if c in f.columns and c != "zip5")
+            for f in frames
+        ],
+        how="diagonal",
+    )
+    values = {v for col in clear.columns for v in clear[col].drop_nulls().to_list() if len(v) > 3}
+    values.discard(None)
+    assert len(values) > 1000
+    found = []
+    for name, frame in built["first"].items():
+        for col in frame.select(pl.col(pl.String)).columns:
+            hits = frame.filter(pl.col(col).is_in(list(values)))
+            if hits.height:
+                found.append((name, col, hits.height))
+    for parquet in (built["home"] / "raw").rglob("*.parquet"):
+        frame = pl.read_parquet(parquet)
+        for col in frame.select(pl.col(pl.String)).columns:
+            if frame.filter(pl.col(col).is_in(list(values))).height:
+                found.append((str(parquet), col))
+    assert not found
+
+
+def test_rerun_is_idempotent_and_not_blocked_by_an_analyst(built):
+    """An analyst holds the published copy open; a re-run neither waits nor changes data."""
+    published = built["home"] / "published" / "warehouse.duckdb"
+    with duckdb.connect(str(published), read_only=True) as analyst:
+        before = analyst.execute("SELECT count(*) FROM marts.fills").fetchone()[0]
+        again = _refill(
+            built["home"],
+            "run",
+            "--landing",
+            str(built["world"] / "landing"),
+            "--as-of",
+            "2025-02-15",
+        )
+        assert again.returncode == 0, again.stdout[-3000:]
+        assert analyst.execute("SELECT count(*) FROM marts.fills").fetchone()[0] == before
+    assert "delivery days 2025-01-01 … 2025-02-15" in again.stdout
+    second = _snapshot(built["warehouse"])
+    assert second.keys() == built["first"].keys()
+    for name, frame in built["first"].items():
+        assert second[name].equals(frame), name
+    assert before == built["first"]["marts.fills"].height
