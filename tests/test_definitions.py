@@ -34,7 +34,7 @@ def test_one_partitioned_ingestion_asset_per_extract_with_five_checks():
 
 def test_every_partitioned_asset_backfills_in_a_single_run():
     partitioned = [n for n in GRAPH.asset_nodes if n.partitions_def is not None]
-    assert len(partitioned) >= len(EXTRACTS) + 3
+    assert len(partitioned) >= len(EXTRACTS) + 2
     for node in partitioned:
         assert node.backfill_policy == dg.BackfillPolicy.single_run(), node.key
 

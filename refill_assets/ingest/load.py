@@ -82,6 +82,7 @@ def ingest_days(
         _ensure_tables(con, extract_name)
         seen = _hashes_loaded_before(con, extract_name, start)
     parsed, manifest, drift = [], [], []
+    scratch = duckdb.connect()  # one in-memory engine for every file's parsing
     for f in files:
         data = landing.read(f)
         digest = hashlib.sha256(data).hexdigest()
@@ -92,7 +93,7 @@ def ingest_days(
             continue
         seen.add(digest)
         try:
-            rows = read_file(extract, _file_id(f), data)
+            rows = read_file(extract, _file_id(f), data, scratch)
         except FileRejected as e:
             report.files_rejected[_file_id(f)] = str(e)
             manifest.append((f, digest, "rejected", str(e)))
@@ -100,8 +101,12 @@ def ingest_days(
         parsed.append((f, rows))
         manifest.append((f, digest, "loaded", None))
         drift += [(f, c) for c in rows.extra_columns]
+    scratch.close()
 
-    accepted, quarantined = _judge(extract, parsed, pii_key)
+    # judged in slices: the wide intermediate (text, canonical and typed copies) stays bounded
+    judged = [_judge(extract, part, pii_key) for part in _slices(parsed, JUDGE_ROWS)]
+    accepted = pl.concat([a for a, _ in judged], how="vertical")
+    quarantined = pl.concat([q for _, q in judged], how="vertical")
     files_frame = _manifest_frame(extract_name, manifest, accepted, quarantined)
     drift_frame = pl.DataFrame(
         [(extract_name, f.dt, _file_id(f), c) for f, c in drift],
@@ -121,6 +126,21 @@ def ingest_days(
     for f, c in drift:
         report.drift_columns.setdefault(c, []).append(_file_id(f))
     return report
+
+
+JUDGE_ROWS = 400_000
+
+
+def _slices(parsed: list, max_rows: int) -> list[list]:
+    """Consecutive groups of parsed files of about ``max_rows`` rows (at least one group)."""
+    groups, current, n = [], [], 0
+    for item in parsed:
+        current.append(item)
+        n += item[1].rows.height
+        if n >= max_rows:
+            groups.append(current)
+            current, n = [], 0
+    return [*groups, current] if current or not groups else groups
 
 
 def _file_id(f: DeliveredFile) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from dataclasses import dataclass
 
 import duckdb
@@ -46,12 +47,15 @@ MALFORMED_SCHEMA = {
 }
 
 
-def read_file(extract: Extract, name: str, data: bytes) -> FileRows:
+def read_file(
+    extract: Extract, name: str, data: bytes, scratch: duckdb.DuckDBPyConnection | None = None
+) -> FileRows:
+    """``scratch``: an in-memory DuckDB connection to reuse across files (JSON Lines)."""
     suffix = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if suffix != extract.format:
         raise FileRejected(f"{name}: expected a .{extract.format} file for {extract.name}")
     reader = {"csv": _read_csv, "jsonl": _read_jsonl, "parquet": _read_parquet}[extract.format]
-    return reader(extract, name, data)
+    return reader(extract, name, data, scratch)
 
 
 def _text_lines(name: str, data: bytes) -> list[str]:
@@ -73,32 +77,65 @@ def _conform(extract: Extract, name: str, frame: pl.DataFrame, header: list[str]
     return rows, extra
 
 
-def _read_csv(extract: Extract, name: str, data: bytes) -> FileRows:
+def _read_csv(extract: Extract, name: str, data: bytes, scratch=None) -> FileRows:
     lines = _text_lines(name, data)
     if not lines or not lines[0].strip():
         raise FileRejected(f"{name}: empty file, no header row")
-    header = [h.strip() for h in next(csv.reader([lines[0].rstrip("\r")]))]
+    header_line = lines[0].rstrip("\r")
+    header = [h.strip() for h in next(csv.reader([header_line]))]
     body = pl.DataFrame(
         {"_line": pl.int_range(2, len(lines) + 1, eager=True, dtype=pl.Int32), "text": lines[1:]}
     ).with_columns(pl.col("text").str.strip_suffix("\r"))
     body = body.filter(pl.col("text").str.strip_chars() != "")
-    body = body.with_columns(fields=(pl.lit(",") + pl.col("text")).str.extract_all(_CSV_FIELD))
-    n_fields = pl.col("fields").list.len()
-    malformed = body.filter(n_fields != len(header)).select(
+    # without a quote, fields are commas + 1; only quoted lines need the quote-aware regex
+    quoted = pl.col("text").str.contains('"', literal=True)
+    counted = pl.concat(
+        [
+            body.filter(~quoted).with_columns(
+                n=pl.col("text").str.count_matches(",", literal=True) + 1
+            ),
+            body.filter(quoted).with_columns(
+                n=(pl.lit(",") + pl.col("text")).str.count_matches(_CSV_FIELD)
+            ),
+        ]
+    ).sort("_line")
+    malformed = counted.filter(pl.col("n") != len(header)).select(
         "_line",
         column_name=pl.lit(None, pl.String),
-        reason=pl.format("expected {} fields, found {}", pl.lit(len(header)), n_fields),
+        reason=pl.format("expected {} fields, found {}", pl.lit(len(header)), pl.col("n")),
         record=pl.col("text"),
     )
-    good = body.filter(n_fields == len(header))
-    cols = [
-        _unquote(pl.col("fields").list.get(i).str.strip_prefix(",")).alias(h)
-        for i, h in enumerate(header)
-        if h in extract.column_names
-    ]
-    frame = good.select("_line", *cols)
+    good = counted.filter(pl.col("n") == len(header))
+    frame = _parse_lines(header_line, good) if good.height else None
+    if frame is None:
+        frame = _split_fields(good, header)
+    frame = frame.select("_line", *[h for h in header if h in extract.column_names])
     rows, extra = _conform(extract, name, frame, header)
     return FileRows(rows, malformed.cast(MALFORMED_SCHEMA), extra)
+
+
+def _parse_lines(header_line: str, good: pl.DataFrame) -> pl.DataFrame | None:
+    """The native CSV reader over well-formed lines; None if it does not see one row per line
+    (a quoted field spanning lines), so the caller falls back to splitting line by line."""
+    text = header_line + "\n" + good["text"].str.join("\n").item() + "\n"
+    try:
+        parsed = pl.read_csv(io.BytesIO(text.encode()), infer_schema=False)
+    except pl.exceptions.PolarsError:
+        return None
+    if parsed.height != good.height:
+        return None
+    return parsed.with_columns(good["_line"])
+
+
+def _split_fields(good: pl.DataFrame, header: list[str]) -> pl.DataFrame:
+    fields = (pl.lit(",") + pl.col("text")).str.extract_all(_CSV_FIELD)
+    return good.select(
+        "_line",
+        *[
+            _unquote(fields.list.get(i, null_on_oob=True).str.strip_prefix(",")).alias(h)
+            for i, h in enumerate(header)
+        ],
+    )
 
 
 def _unquote(field: pl.Expr) -> pl.Expr:
@@ -107,33 +144,39 @@ def _unquote(field: pl.Expr) -> pl.Expr:
     return pl.when(quoted).then(inner).otherwise(field)
 
 
-def _read_jsonl(extract: Extract, name: str, data: bytes) -> FileRows:
+def _read_jsonl(extract: Extract, name: str, data: bytes, scratch=None) -> FileRows:
     lines = _text_lines(name, data)
-    body = pl.DataFrame(  # noqa: F841 (read by name in the DuckDB queries below)
+    body = pl.DataFrame(
         {"_line": pl.int_range(1, len(lines) + 1, eager=True, dtype=pl.Int32), "text": lines}
     ).filter(pl.col("text").str.strip_chars() != "")
-    con = duckdb.connect()
+    con = scratch or duckdb.connect()
     try:
+        con.register("body", body)
         flagged = con.execute(
             "SELECT _line, text, CASE WHEN json_valid(text) THEN json_type(text) = 'OBJECT'"
             " ELSE false END AS ok FROM body"
         ).pl()
         good = flagged.filter("ok").drop("ok")
+        con.register("good", good)
         keys = con.execute(
             "SELECT DISTINCT unnest(json_keys(text)) AS k FROM good ORDER BY k"
         ).fetchall()
-        header = [k for (k,) in keys]
-        values = ", ".join(
-            f'json_extract_string(text, \'$."{c}"\') AS "{c}"'
-            for c in extract.column_names
-            if c in header
+        header = [k for (k,) in keys] if good.height else list(extract.column_names)
+        known = [c for c in extract.column_names if c in header]
+        # one parse per line for every value (json_extract_string per column re-parses)
+        shape = json.dumps(dict.fromkeys(known, "VARCHAR"))
+        frame = (
+            con.execute(f"SELECT _line, json_transform(text, '{shape}') AS v FROM good")
+            .pl()
+            .unnest("v")
+            if known
+            else good.select("_line")
         )
-        frame = con.execute(f"SELECT _line{', ' + values if values else ''} FROM good").pl()
+        con.unregister("body")
+        con.unregister("good")
     finally:
-        con.close()
-    if good.height == 0:
-        header = list(extract.column_names)  # nothing parsed: every line is malformed, no drift
-        frame = pl.DataFrame(schema={"_line": pl.Int32, **dict.fromkeys(header, pl.String)})
+        if scratch is None:
+            con.close()
     malformed = flagged.filter(~pl.col("ok")).select(
         "_line",
         column_name=pl.lit(None, pl.String),
@@ -144,7 +187,7 @@ def _read_jsonl(extract: Extract, name: str, data: bytes) -> FileRows:
     return FileRows(rows, malformed.cast(MALFORMED_SCHEMA), extra)
 
 
-def _read_parquet(extract: Extract, name: str, data: bytes) -> FileRows:
+def _read_parquet(extract: Extract, name: str, data: bytes, scratch=None) -> FileRows:
     try:
         table = pl.read_parquet(io.BytesIO(data))
     except Exception as e:  # polars raises several error types for a broken file
