@@ -73,7 +73,12 @@ def main(runs: int) -> None:
         seconds, out = timed(refill, env)
         full.append(seconds)
         nightly.append(timed([*refill, "--since", last, "--as-of", last], env)[0])
-        print(out.splitlines()[0], file=sys.stderr)
+        print(
+            "\n".join(
+                line for line in out.splitlines() if line.startswith(("refill run", "  slowest"))
+            ),
+            file=sys.stderr,
+        )
         shutil.rmtree(home, ignore_errors=True)
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(

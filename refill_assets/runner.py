@@ -24,6 +24,7 @@ class RunOutcome:
     end: date | None
     materialized: dict[str, dict] = field(default_factory=dict)  # asset → metadata
     checks: list[tuple[str, str, bool, str, str]] = field(default_factory=list)
+    step_seconds: dict[str, float] = field(default_factory=dict)
     error: str | None = None
 
     def render(self, seconds: float) -> str:
@@ -46,6 +47,8 @@ class RunOutcome:
         lines.append(f"  checks: {len(self.checks) - len(failed)} passed, {len(failed)} failed")
         for asset, name, _, severity, desc in failed:
             lines.append(f"    {severity:<5} {asset}:{name} — {desc}")
+        slowest = sorted(self.step_seconds.items(), key=lambda kv: -kv[1])[:5]
+        lines.append("  slowest steps: " + ", ".join(f"{k} {v:.1f} s" for k, v in slowest))
         lines += [
             "  where to look:",
             f"    warehouse (pipeline):  {SETTINGS.warehouse}",
@@ -124,6 +127,8 @@ def run_all(as_of: date | None = None, since: date | None = None) -> RunOutcome:
                     ev.description or "",
                 )
             )
+        elif event.event_type == dg.DagsterEventType.STEP_SUCCESS:
+            outcome.step_seconds[event.step_key] = event.event_specific_data.duration_ms / 1000
         elif event.event_type == dg.DagsterEventType.STEP_FAILURE:
             message = event.event_specific_data.error.message.strip().splitlines()[0]
             outcome.error = f"step {event.step_key} failed: {message}"
