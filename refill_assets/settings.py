@@ -17,6 +17,8 @@ in CI and against S3 by changing variables, never code.
 from __future__ import annotations
 
 import os
+import shutil
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,3 +79,9 @@ def load() -> Settings:
     os.environ.setdefault("REFILL_WAREHOUSE_PATH", str(settings.warehouse))
     os.environ.setdefault("REFILL_DAGSTER_STORAGE", str(settings.dagster_storage))
     return settings
+
+
+def dbt_executable() -> str:
+    """dbt beside this interpreter (a venv that is not activated), else the one on PATH."""
+    beside = Path(sys.executable).parent / "dbt"
+    return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")

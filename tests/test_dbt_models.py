@@ -12,28 +12,18 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
+from dbt_fixture import make_raw_warehouse
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from dbt_fixture import make_raw_warehouse  # noqa: E402
+from refill_assets.settings import dbt_executable
 
 DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
 DAILY_TABLES = ("inventory_daily", "engagement_daily")  # incremental over the window
 D = date.fromisoformat
-
-
-def _dbt_executable() -> str:
-    beside_python = Path(sys.executable).with_name("dbt")
-    found = str(beside_python) if beside_python.exists() else shutil.which("dbt")
-    if not found:
-        pytest.skip("dbt is not installed")
-    return found
 
 
 def run_dbt(
@@ -44,7 +34,7 @@ def run_dbt(
     check: bool = True,
 ) -> subprocess.CompletedProcess:
     cmd = [
-        _dbt_executable(),
+        dbt_executable(),
         *args,
         "--project-dir",
         str(DBT_PROJECT),

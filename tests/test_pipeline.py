@@ -108,12 +108,17 @@ def test_every_layer_is_built(built):
         "vet_reauths",
         "inventory_daily",
         "engagement_daily",
-        "active_maintenance_rx_daily",
+        "active_maintenance_rx_spans",
         "adherence_monthly",
     ):
         assert f"marts.{mart}" in tables, mart
         assert built["first"][f"marts.{mart}"].height > 0, mart
     assert built["first"]["quarantine.rows"].height > 0  # the simulator sends bad rows
+    with duckdb.connect(str(built["warehouse"]), read_only=True) as con:
+        active = con.execute(
+            "SELECT count(*) FROM marts.active_maintenance_rx_daily WHERE as_of_date = ?", [END]
+        ).fetchone()[0]
+    assert active > 100
     assert (built["home"] / "reports" / "eda.html").stat().st_size > 100_000
 
 

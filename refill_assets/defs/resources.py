@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import sys
 from pathlib import Path
 
 import dagster as dg
@@ -67,16 +65,12 @@ class SlackWebhook(dg.ConfigurableResource):
             post(self.webhook_url, message)
 
 
-def dbt_executable() -> str:
-    """dbt beside this interpreter (a venv that is not activated), else the one on PATH."""
-    beside = Path(sys.executable).parent / "dbt"
-    return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
-
-
 def build_resources() -> dict:
     s3 = S3Resource(endpoint_url=SETTINGS.s3_endpoint_url)
     return {
-        "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
+        "dbt": DbtCliResource(
+            project_dir=dbt_project, dbt_executable=settings_module.dbt_executable()
+        ),
         "warehouse": WarehouseResource(home=str(SETTINGS.home)),
         "landing": LandingResource(uri=SETTINGS.landing_uri, pii_key=SETTINGS.pii_key, s3=s3),
         "slack": SlackWebhook(webhook_url=SETTINGS.slack_webhook_url),

@@ -11,10 +11,7 @@ ranked as (
 
     select
         *,
-        row_number() over (
-            partition by customer_id
-            order by updated_at desc, _dt desc, _file desc, _line desc
-        ) as version_rank
+        {{ version_rank('customer_id', 'updated_at') }} as version_rank
 
     from source
 

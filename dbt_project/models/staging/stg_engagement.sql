@@ -10,10 +10,7 @@ ranked as (
 
     select
         *,
-        row_number() over (
-            partition by event_id
-            order by event_ts desc, _dt desc, _file desc, _line desc
-        ) as version_rank
+        {{ version_rank('event_id', 'event_ts') }} as version_rank
 
     from source
 

@@ -11,10 +11,7 @@ ranked as (
 
     select
         *,
-        row_number() over (
-            partition by snapshot_date, warehouse_id, {{ normalise_ndc('ndc') }}
-            order by _dt desc, _file desc, _line desc
-        ) as version_rank
+        {{ version_rank("snapshot_date, warehouse_id, " ~ normalise_ndc('ndc')) }} as version_rank
 
     from source
 

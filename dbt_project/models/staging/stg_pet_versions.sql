@@ -32,10 +32,7 @@ versioned as (
 
     select
         *,
-        row_number() over (
-            partition by pet_id
-            order by updated_at desc, _dt desc, _file desc, _line desc
-        ) as version_rank,
+        {{ version_rank('pet_id', 'updated_at') }} as version_rank,
         min(_dt) over (
             partition by pet_id
             order by updated_at, _dt, _file, _line

@@ -71,10 +71,7 @@ versioned as (
 
     select
         *,
-        row_number() over (
-            partition by order_id
-            order by updated_at desc, _dt desc, _file desc, _line desc
-        ) as version_rank,
+        {{ version_rank('order_id', 'updated_at') }} as version_rank,
         -- first delivery day of any later version: from then on this version
         -- is no longer the latest known (a version can be superseded on the
         -- day it arrives, when a later one was delivered before it)

@@ -13,10 +13,7 @@ ranked as (
 
     select
         *,
-        row_number() over (
-            partition by shipment_id
-            order by event_ts desc, _dt desc, _file desc, _line desc
-        ) as version_rank,
+        {{ version_rank('shipment_id', 'event_ts') }} as version_rank,
         max(promised_ship_date) over (partition by shipment_id) as any_promised_ship_date,
         min(shipped_at) over (partition by shipment_id) as first_shipped_at,
         max(delivered_at) over (partition by shipment_id) as last_delivered_at,

@@ -10,10 +10,7 @@ ranked as (
 
     select
         *,
-        row_number() over (
-            partition by reauth_id
-            order by updated_at desc, _dt desc, _file desc, _line desc
-        ) as version_rank
+        {{ version_rank('reauth_id', 'updated_at') }} as version_rank
 
     from source
 
