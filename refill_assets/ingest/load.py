@@ -24,7 +24,7 @@ from refill_assets.contract import EXTRACTS, PII_COLUMNS, Extract
 from refill_assets.ingest.landing import DeliveredFile, Landing
 from refill_assets.ingest.normalize import contact_keys, derive
 from refill_assets.ingest.pii import keyed_hash
-from refill_assets.ingest.reading import MALFORMED_SCHEMA, FileRejected, FileRows, read_file
+from refill_assets.ingest.reading import Batch, read_batch
 from refill_assets.ingest.validate import split_valid
 from refill_assets.raw_schema import (
     FILES_TABLE,
@@ -81,35 +81,46 @@ def ingest_days(
     with connect(warehouse) as con:
         _ensure_tables(con, extract_name)
         seen = _hashes_loaded_before(con, extract_name, start)
-    parsed, manifest, drift = [], [], []
-    scratch = duckdb.connect()  # one in-memory engine for every file's parsing
-    for f in files:
-        data = landing.read(f)
-        digest = hashlib.sha256(data).hexdigest()
-        report.content_hashes[_file_id(f)] = digest
-        if digest in seen:
-            report.files_duplicate.append(_file_id(f))
-            manifest.append((f, digest, "duplicate", "same content as an earlier delivery"))
-            continue
-        seen.add(digest)
-        try:
-            rows = read_file(extract, _file_id(f), data, scratch)
-        except FileRejected as e:
-            report.files_rejected[_file_id(f)] = str(e)
-            manifest.append((f, digest, "rejected", str(e)))
-            continue
-        parsed.append((f, rows))
-        manifest.append((f, digest, "loaded", None))
-        drift += [(f, c) for c in rows.extra_columns]
+    manifest, accepted_parts, held_parts = [], [], []
+    scratch = duckdb.connect()  # one in-memory engine for every batch's JSON parsing
+    for chunk in _chunks(files, FILES_PER_BATCH):
+        fresh = []
+        for f in chunk:
+            data = landing.read(f)
+            digest = hashlib.sha256(data).hexdigest()
+            report.content_hashes[_file_id(f)] = digest
+            if digest in seen:
+                report.files_duplicate.append(_file_id(f))
+                manifest.append((f, digest, "duplicate", "same content as an earlier delivery"))
+            else:
+                seen.add(digest)
+                fresh.append((f, digest, data))
+        batch = read_batch(extract, [(_file_id(f), data) for f, _, data in fresh], scratch)
+        for f, digest, _ in fresh:
+            why = batch.rejected.get(_file_id(f))
+            manifest.append((f, digest, "rejected" if why else "loaded", why))
+            if why:
+                report.files_rejected[_file_id(f)] = why
+        for name, columns in batch.extra_columns.items():
+            for c in columns:
+                report.drift_columns.setdefault(c, []).append(name)
+        day_of = {_file_id(f): f.dt for f, _, _ in fresh}
+        accepted, held = _judge(extract, batch, day_of, pii_key)
+        accepted_parts.append(accepted)
+        held_parts.append(held)
     scratch.close()
-
-    # judged in slices: the wide intermediate (text, canonical and typed copies) stays bounded
-    judged = [_judge(extract, part, pii_key) for part in _slices(parsed, JUDGE_ROWS)]
-    accepted = pl.concat([a for a, _ in judged], how="vertical")
-    quarantined = pl.concat([q for _, q in judged], how="vertical")
+    if not accepted_parts:  # no file in the range: empty tables, with their columns
+        empty_accepted, empty_held = _judge(extract, read_batch(extract, []), {}, pii_key)
+        accepted_parts, held_parts = [empty_accepted], [empty_held]
+    accepted, quarantined = pl.concat(accepted_parts), pl.concat(held_parts)
     files_frame = _manifest_frame(extract_name, manifest, accepted, quarantined)
+    dt_of = {_file_id(f): f.dt for f in files}
     drift_frame = pl.DataFrame(
-        [(extract_name, f.dt, _file_id(f), c) for f, c in drift],
+        [
+            (extract_name, dt_of[n], n, c)
+            for c, names in report.drift_columns.items()
+            for n in names
+        ],
         schema=polars_schema(SCHEMA_DRIFT_TABLE),
         orient="row",
     )
@@ -123,24 +134,15 @@ def ingest_days(
     report.quarantine_reasons = dict(
         Counter(quarantined["reason"].str.replace(r" '.*$", "").to_list()).most_common()
     )
-    for f, c in drift:
-        report.drift_columns.setdefault(c, []).append(_file_id(f))
     return report
 
 
-JUDGE_ROWS = 400_000
+# files read and judged together: enough to amortise per-batch costs, few enough to bound memory
+FILES_PER_BATCH = 64
 
 
-def _slices(parsed: list, max_rows: int) -> list[list]:
-    """Consecutive groups of parsed files of about ``max_rows`` rows (at least one group)."""
-    groups, current, n = [], [], 0
-    for item in parsed:
-        current.append(item)
-        n += item[1].rows.height
-        if n >= max_rows:
-            groups.append(current)
-            current, n = [], 0
-    return [*groups, current] if current or not groups else groups
+def _chunks(items: list, size: int) -> list[list]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 def _file_id(f: DeliveredFile) -> str:
@@ -156,30 +158,15 @@ def _hashes_loaded_before(con: duckdb.DuckDBPyConnection, extract: str, start: d
 
 
 def _judge(
-    extract: Extract, parsed: list[tuple[DeliveredFile, FileRows]], pii_key: bytes
+    extract: Extract, batch: Batch, day_of: dict[str, date], pii_key: bytes
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """All files' rows at once → (raw-zone rows, quarantine rows)."""
-
-    def lineage(f: DeliveredFile) -> list[pl.Expr]:
-        return [pl.lit(f.dt).alias("_dt"), pl.lit(_file_id(f)).alias("_file")]
-
-    text_schema = {"_line": pl.Int32, **dict.fromkeys(extract.column_names, pl.String)}
-    rows = pl.concat(
-        [pl.DataFrame(schema=text_schema).with_columns(lineage_placeholder())]
-        + [r.rows.with_columns(lineage(f)) for f, r in parsed],
-        how="vertical_relaxed",
-    )
-    withheld = extract.name in PII_COLUMNS  # a broken line of these may hold PII in clear text
-    malformed = pl.concat(
-        [pl.DataFrame(schema=MALFORMED_SCHEMA).with_columns(lineage_placeholder())]
-        + [
-            r.malformed.with_columns(lineage(f)).with_columns(
-                record=pl.lit(None, pl.String) if withheld else pl.col("record")
-            )
-            for f, r in parsed
-        ],
-        how="vertical_relaxed",
-    )
+    """A batch's rows → (raw-zone rows, quarantine rows); ``day_of``: file → delivery day."""
+    rows, malformed = batch.rows, batch.malformed
+    delivered = pl.col("_file").replace_strict(day_of, default=None, return_dtype=pl.Date)
+    rows = rows.with_columns(_dt=delivered)
+    if extract.name in PII_COLUMNS:  # a broken line of these may hold PII in clear text
+        malformed = malformed.with_columns(record=pl.lit(None, pl.String))
+    malformed = malformed.with_columns(_dt=delivered)
     accepted, rejected = split_valid(extract, rows)
     accepted = accepted.with_columns(derive(extract))
     if extract.name == "customers":
@@ -194,10 +181,6 @@ def _judge(
         pl.col(c).cast(t) for c, t in polars_schema(QUARANTINE_TABLE).items()
     )
     return accepted, quarantine.sort("_dt", "_file", "_line")
-
-
-def lineage_placeholder() -> list[pl.Expr]:
-    return [pl.lit(None, pl.Date).alias("_dt"), pl.lit(None, pl.String).alias("_file")]
 
 
 def _manifest_frame(

@@ -1,4 +1,4 @@
-"""One delivered file → rows of strings with line numbers, or a whole-file rejection.
+"""Delivered files → rows of strings with file and line, or whole-file rejections.
 
 Every format is read into the same shape — one ``String`` column per contract
 column, plus ``_line`` — so that one set of rules (``validate``) types and
@@ -6,9 +6,12 @@ checks every extract. Rows that are broken as *text* (a CSV row with the
 wrong number of fields, a JSON line that is not an object) come back
 separately as malformed; everything else is judged later, value by value.
 
-Text files are split into physical lines (polars/DuckDB do the per-line
-work), so a quoted CSV field containing a newline reads as two malformed
-lines: quarantined, never silently lost.
+Files are read in batches: Python only decodes and splits each file into
+lines; the per-line work (field counts, CSV parsing, JSON parsing) runs once
+over all the batch's lines in polars/DuckDB, since fixed costs per file
+would otherwise dominate (thousands of small daily files). A quoted CSV
+field containing a newline reads as two malformed lines: quarantined, never
+silently lost.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, field
 
 import duckdb
 import polars as pl
@@ -35,11 +39,20 @@ class FileRejected(Exception):
 @dataclass(frozen=True)
 class FileRows:
     rows: pl.DataFrame  # _line + one String column per contract column
-    malformed: pl.DataFrame  # _line, reason, record
+    malformed: pl.DataFrame  # _line, column_name, reason, record
     extra_columns: tuple[str, ...]  # schema drift: columns the contract does not know
 
 
+@dataclass
+class Batch:
+    rows: pl.DataFrame  # _file, _line + one String column per contract column
+    malformed: pl.DataFrame  # MALFORMED_SCHEMA
+    extra_columns: dict[str, tuple[str, ...]] = field(default_factory=dict)  # file → drift
+    rejected: dict[str, str] = field(default_factory=dict)  # file → reason
+
+
 MALFORMED_SCHEMA = {
+    "_file": pl.String,
     "_line": pl.Int32,
     "column_name": pl.String,
     "reason": pl.String,
@@ -50,12 +63,39 @@ MALFORMED_SCHEMA = {
 def read_file(
     extract: Extract, name: str, data: bytes, scratch: duckdb.DuckDBPyConnection | None = None
 ) -> FileRows:
-    """``scratch``: an in-memory DuckDB connection to reuse across files (JSON Lines)."""
-    suffix = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    if suffix != extract.format:
-        raise FileRejected(f"{name}: expected a .{extract.format} file for {extract.name}")
-    reader = {"csv": _read_csv, "jsonl": _read_jsonl, "parquet": _read_parquet}[extract.format]
-    return reader(extract, name, data, scratch)
+    """One file; raises ``FileRejected`` when it cannot be loaded at all."""
+    batch = read_batch(extract, [(name, data)], scratch)
+    if name in batch.rejected:
+        raise FileRejected(batch.rejected[name])
+    return FileRows(
+        batch.rows.drop("_file"), batch.malformed.drop("_file"), batch.extra_columns[name]
+    )
+
+
+def read_batch(
+    extract: Extract,
+    files: list[tuple[str, bytes]],
+    scratch: duckdb.DuckDBPyConnection | None = None,
+) -> Batch:
+    """Files given as (file id, bytes). ``scratch``: an in-memory DuckDB to reuse (JSON Lines)."""
+    batch = Batch(_empty(extract), pl.DataFrame(schema=MALFORMED_SCHEMA))
+    readable = []
+    for name, data in files:
+        suffix = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+        if suffix != extract.format:
+            batch.rejected[name] = f"{name}: expected a .{extract.format} file for {extract.name}"
+        else:
+            readable.append((name, data))
+    reader = {"csv": _csv_batch, "jsonl": _jsonl_batch, "parquet": _parquet_batch}
+    reader[extract.format](extract, readable, batch, scratch)
+    return batch
+
+
+def _empty(extract: Extract) -> pl.DataFrame:
+    return pl.DataFrame(
+        schema={"_file": pl.String, "_line": pl.Int32}
+        | dict.fromkeys(extract.column_names, pl.String)
+    )
 
 
 def _text_lines(name: str, data: bytes) -> list[str]:
@@ -67,51 +107,83 @@ def _text_lines(name: str, data: bytes) -> list[str]:
     return text.removeprefix("\ufeff").split("\n")
 
 
-def _conform(extract: Extract, name: str, frame: pl.DataFrame, header: list[str]) -> tuple:
+def _admit(extract: Extract, name: str, header: list[str], batch: Batch) -> bool:
+    """Record a file's drift, or reject it for a missing required column."""
     missing = [c for c in extract.required if c not in header]
     if missing:
-        raise FileRejected(f"{name}: missing required column(s) {', '.join(missing)}")
-    extra = tuple(c for c in header if c not in extract.column_names and c != "")
-    absent = [pl.lit(None, pl.String).alias(c) for c in extract.column_names if c not in header]
-    rows = frame.with_columns(absent).select("_line", *extract.column_names)
-    return rows, extra
+        batch.rejected[name] = f"{name}: missing required column(s) {', '.join(missing)}"
+        return False
+    batch.extra_columns[name] = tuple(c for c in header if c not in extract.column_names and c)
+    return True
 
 
-def _read_csv(extract: Extract, name: str, data: bytes, scratch=None) -> FileRows:
-    lines = _text_lines(name, data)
-    if not lines or not lines[0].strip():
-        raise FileRejected(f"{name}: empty file, no header row")
-    header_line = lines[0].rstrip("\r")
-    header = [h.strip() for h in next(csv.reader([header_line]))]
-    body = pl.DataFrame(
-        {"_line": pl.int_range(2, len(lines) + 1, eager=True, dtype=pl.Int32), "text": lines[1:]}
-    ).with_columns(pl.col("text").str.strip_suffix("\r"))
-    body = body.filter(pl.col("text").str.strip_chars() != "")
-    # without a quote, fields are commas + 1; only quoted lines need the quote-aware regex
-    quoted = pl.col("text").str.contains('"', literal=True)
-    counted = pl.concat(
-        [
-            body.filter(~quoted).with_columns(
-                n=pl.col("text").str.count_matches(",", literal=True) + 1
-            ),
-            body.filter(quoted).with_columns(
-                n=(pl.lit(",") + pl.col("text")).str.count_matches(_CSV_FIELD)
-            ),
-        ]
-    ).sort("_line")
-    malformed = counted.filter(pl.col("n") != len(header)).select(
-        "_line",
-        column_name=pl.lit(None, pl.String),
-        reason=pl.format("expected {} fields, found {}", pl.lit(len(header)), pl.col("n")),
-        record=pl.col("text"),
-    )
-    good = counted.filter(pl.col("n") == len(header))
-    frame = _parse_lines(header_line, good) if good.height else None
-    if frame is None:
-        frame = _split_fields(good, header)
-    frame = frame.select("_line", *[h for h in header if h in extract.column_names])
-    rows, extra = _conform(extract, name, frame, header)
-    return FileRows(rows, malformed.cast(MALFORMED_SCHEMA), extra)
+def _add(extract: Extract, batch: Batch, frame: pl.DataFrame, malformed: pl.DataFrame) -> None:
+    absent = [pl.lit(None, pl.String).alias(c) for c in extract.column_names if c not in frame]
+    rows = frame.with_columns(absent).select("_file", "_line", *extract.column_names)
+    batch.rows = pl.concat([batch.rows, rows.cast({"_line": pl.Int32})], how="vertical_relaxed")
+    batch.malformed = pl.concat([batch.malformed, malformed.cast(MALFORMED_SCHEMA)])
+
+
+def _lines_frame(names: list[str], numbers: list[int], texts: list[str]) -> pl.DataFrame:
+    return pl.DataFrame(
+        {"_file": names, "_line": numbers, "text": texts},
+        schema={"_file": pl.String, "_line": pl.Int32, "text": pl.String},
+    ).filter(pl.col("text").str.strip_chars() != "")
+
+
+def _csv_batch(extract: Extract, files: list, batch: Batch, scratch) -> None:
+    # files sharing a header line are parsed together
+    groups: dict[str, tuple[list, list, list]] = defaultdict(lambda: ([], [], []))
+    for name, data in files:
+        try:
+            lines = _text_lines(name, data)
+        except FileRejected as e:
+            batch.rejected[name] = str(e)
+            continue
+        if not lines or not lines[0].strip():
+            batch.rejected[name] = f"{name}: empty file, no header row"
+            continue
+        header_line = lines[0].rstrip("\r")
+        if not _admit(extract, name, _csv_header(header_line), batch):
+            continue
+        names, numbers, texts = groups[header_line]
+        names.extend([name] * (len(lines) - 1))
+        numbers.extend(range(2, len(lines) + 1))
+        texts.extend(lines[1:])
+    for header_line, (names, numbers, texts) in groups.items():
+        header = _csv_header(header_line)
+        body = _lines_frame(names, numbers, texts).with_columns(
+            pl.col("text").str.strip_suffix("\r")
+        )
+        # without a quote, fields are commas + 1; only quoted lines need the quote-aware regex
+        quoted = pl.col("text").str.contains('"', literal=True)
+        counted = pl.concat(
+            [
+                body.filter(~quoted).with_columns(
+                    n=pl.col("text").str.count_matches(",", literal=True) + 1
+                ),
+                body.filter(quoted).with_columns(
+                    n=(pl.lit(",") + pl.col("text")).str.count_matches(_CSV_FIELD)
+                ),
+            ]
+        ).sort("_file", "_line")
+        malformed = counted.filter(pl.col("n") != len(header)).select(
+            "_file",
+            "_line",
+            column_name=pl.lit(None, pl.String),
+            reason=pl.format("expected {} fields, found {}", pl.lit(len(header)), pl.col("n")),
+            record=pl.col("text"),
+        )
+        good = counted.filter(pl.col("n") == len(header))
+        frame = _parse_lines(header_line, good) if good.height else None
+        if frame is None:
+            frame = _split_fields(good, header)
+        frame = frame.select("_file", "_line", *[h for h in header if h in extract.column_names])
+        _add(extract, batch, frame, malformed)
+
+
+def _csv_header(line: str) -> list[str]:
+    return [h.strip() for h in next(csv.reader([line]))]
 
 
 def _parse_lines(header_line: str, good: pl.DataFrame) -> pl.DataFrame | None:
@@ -124,12 +196,13 @@ def _parse_lines(header_line: str, good: pl.DataFrame) -> pl.DataFrame | None:
         return None
     if parsed.height != good.height:
         return None
-    return parsed.with_columns(good["_line"])
+    return parsed.with_columns(good["_file"], good["_line"])
 
 
 def _split_fields(good: pl.DataFrame, header: list[str]) -> pl.DataFrame:
     fields = (pl.lit(",") + pl.col("text")).str.extract_all(_CSV_FIELD)
     return good.select(
+        "_file",
         "_line",
         *[
             _unquote(fields.list.get(i, null_on_oob=True).str.strip_prefix(",")).alias(h)
@@ -144,58 +217,78 @@ def _unquote(field: pl.Expr) -> pl.Expr:
     return pl.when(quoted).then(inner).otherwise(field)
 
 
-def _read_jsonl(extract: Extract, name: str, data: bytes, scratch=None) -> FileRows:
-    lines = _text_lines(name, data)
-    body = pl.DataFrame(
-        {"_line": pl.int_range(1, len(lines) + 1, eager=True, dtype=pl.Int32), "text": lines}
-    ).filter(pl.col("text").str.strip_chars() != "")
+def _jsonl_batch(extract: Extract, files: list, batch: Batch, scratch) -> None:
+    names, numbers, texts, decoded = [], [], [], []
+    for name, data in files:
+        try:
+            lines = _text_lines(name, data)
+        except FileRejected as e:
+            batch.rejected[name] = str(e)
+            continue
+        decoded.append(name)
+        names.extend([name] * len(lines))
+        numbers.extend(range(1, len(lines) + 1))
+        texts.extend(lines)
+    body = _lines_frame(names, numbers, texts)
     con = scratch or duckdb.connect()
     try:
         con.register("body", body)
         flagged = con.execute(
-            "SELECT _line, text, CASE WHEN json_valid(text) THEN json_type(text) = 'OBJECT'"
-            " ELSE false END AS ok FROM body"
+            "SELECT _file, _line, text, CASE WHEN json_valid(text) THEN json_type(text) = "
+            "'OBJECT' ELSE false END AS ok FROM body"
         ).pl()
-        good = flagged.filter("ok").drop("ok")
-        con.register("good", good)
+        con.register("flagged", flagged)
         keys = con.execute(
-            "SELECT DISTINCT unnest(json_keys(text)) AS k FROM good ORDER BY k"
+            "SELECT _file, list(DISTINCT k ORDER BY k) FROM (SELECT _file, unnest(json_keys(text))"
+            " AS k FROM flagged WHERE ok) GROUP BY _file"
         ).fetchall()
-        header = [k for (k,) in keys] if good.height else list(extract.column_names)
-        known = [c for c in extract.column_names if c in header]
-        # one parse per line for every value (json_extract_string per column re-parses)
+        headers = dict(keys)
+        # a file with no object at all has no header to judge: its lines are all malformed
+        admitted = [
+            n for n in decoded if _admit(extract, n, headers.get(n, extract.column_names), batch)
+        ]
+        seen = {k for n in admitted for k in headers.get(n, ())}
+        known = [c for c in extract.column_names if c in seen]
         shape = json.dumps(dict.fromkeys(known, "VARCHAR"))
-        frame = (
-            con.execute(f"SELECT _line, json_transform(text, '{shape}') AS v FROM good")
-            .pl()
-            .unnest("v")
-            if known
-            else good.select("_line")
-        )
+        values = f", json_transform(text, '{shape}') AS v" if known else ""
+        frame = con.execute(
+            f"SELECT _file, _line{values} FROM flagged WHERE ok AND list_contains($files, _file)"
+            " ORDER BY _file, _line",
+            {"files": admitted},
+        ).pl()
         con.unregister("body")
-        con.unregister("good")
+        con.unregister("flagged")
     finally:
         if scratch is None:
             con.close()
-    malformed = flagged.filter(~pl.col("ok")).select(
+    frame = frame.unnest("v") if known else frame
+    malformed = flagged.filter(~pl.col("ok") & pl.col("_file").is_in(admitted)).select(
+        "_file",
         "_line",
         column_name=pl.lit(None, pl.String),
         reason=pl.lit("not a JSON object"),
         record=pl.col("text"),
     )
-    rows, extra = _conform(extract, name, frame.cast({"_line": pl.Int32}), header)
-    return FileRows(rows, malformed.cast(MALFORMED_SCHEMA), extra)
+    _add(extract, batch, frame, malformed)
 
 
-def _read_parquet(extract: Extract, name: str, data: bytes, scratch=None) -> FileRows:
-    try:
-        table = pl.read_parquet(io.BytesIO(data))
-    except Exception as e:  # polars raises several error types for a broken file
-        raise FileRejected(f"{name}: unreadable Parquet ({type(e).__name__}: {e})") from e
-    as_text = [_to_text(table[c]).alias(c) for c in table.columns if c in extract.column_names]
-    frame = table.select(as_text).with_row_index("_line", offset=1).cast({"_line": pl.Int32})
-    rows, extra = _conform(extract, name, frame, table.columns)
-    return FileRows(rows, pl.DataFrame(schema=MALFORMED_SCHEMA), extra)
+def _parquet_batch(extract: Extract, files: list, batch: Batch, scratch) -> None:
+    frames = []
+    for name, data in files:
+        try:
+            table = pl.read_parquet(io.BytesIO(data))
+        except Exception as e:  # polars raises several error types for a broken file
+            batch.rejected[name] = f"{name}: unreadable Parquet ({type(e).__name__}: {e})"
+            continue
+        if not _admit(extract, name, table.columns, batch):
+            continue
+        as_text = [_to_text(table[c]).alias(c) for c in table.columns if c in extract.column_names]
+        frames.append(
+            table.select(as_text).with_row_index("_line", offset=1).with_columns(_file=pl.lit(name))
+        )
+    if frames:
+        frame = pl.concat(frames, how="diagonal_relaxed")
+        _add(extract, batch, frame, pl.DataFrame(schema=MALFORMED_SCHEMA))
 
 
 def _to_text(s: pl.Series) -> pl.Series:
