@@ -82,33 +82,13 @@ def ingest_days(
         _ensure_tables(con, extract_name)
         seen = _hashes_loaded_before(con, extract_name, start)
     manifest, accepted_parts, held_parts = [], [], []
-    scratch = duckdb.connect()  # one in-memory engine for every batch's JSON parsing
-    for chunk in _chunks(files, FILES_PER_BATCH):
-        fresh = []
-        for f in chunk:
-            data = landing.read(f)
-            digest = hashlib.sha256(data).hexdigest()
-            report.content_hashes[_file_id(f)] = digest
-            if digest in seen:
-                report.files_duplicate.append(_file_id(f))
-                manifest.append((f, digest, "duplicate", "same content as an earlier delivery"))
-            else:
-                seen.add(digest)
-                fresh.append((f, digest, data))
-        batch = read_batch(extract, [(_file_id(f), data) for f, _, data in fresh], scratch)
-        for f, digest, _ in fresh:
-            why = batch.rejected.get(_file_id(f))
-            manifest.append((f, digest, "rejected" if why else "loaded", why))
-            if why:
-                report.files_rejected[_file_id(f)] = why
-        for name, columns in batch.extra_columns.items():
-            for c in columns:
-                report.drift_columns.setdefault(c, []).append(name)
-        day_of = {_file_id(f): f.dt for f, _, _ in fresh}
-        accepted, held = _judge(extract, batch, day_of, pii_key)
-        accepted_parts.append(accepted)
-        held_parts.append(held)
-    scratch.close()
+    with duckdb.connect() as scratch:  # one in-memory engine for every batch's JSON parsing
+        for chunk in _chunks(files, FILES_PER_BATCH):
+            accepted, held = _load_chunk(
+                extract, chunk, landing, seen, report, manifest, scratch, pii_key
+            )
+            accepted_parts.append(accepted)
+            held_parts.append(held)
     if not accepted_parts:  # no file in the range: empty tables, with their columns
         empty_accepted, empty_held = _judge(extract, read_batch(extract, []), {}, pii_key)
         accepted_parts, held_parts = [empty_accepted], [empty_held]
@@ -135,6 +115,40 @@ def ingest_days(
         Counter(quarantined["reason"].str.replace(r" '.*$", "").to_list()).most_common()
     )
     return report
+
+
+def _load_chunk(
+    extract: Extract,
+    chunk: list[DeliveredFile],
+    landing: Landing,
+    seen: set[str],
+    report: IngestReport,
+    manifest: list,
+    scratch: duckdb.DuckDBPyConnection,
+    pii_key: bytes,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Fetch, deduplicate, read and judge some files; bookkeeping goes to report and manifest."""
+    fresh = []
+    for f in chunk:
+        data = landing.read(f)
+        digest = hashlib.sha256(data).hexdigest()
+        report.content_hashes[_file_id(f)] = digest
+        if digest in seen:
+            report.files_duplicate.append(_file_id(f))
+            manifest.append((f, digest, "duplicate", "same content as an earlier delivery"))
+        else:
+            seen.add(digest)
+            fresh.append((f, digest, data))
+    batch = read_batch(extract, [(_file_id(f), data) for f, _, data in fresh], scratch)
+    for f, digest, _ in fresh:
+        why = batch.rejected.get(_file_id(f))
+        manifest.append((f, digest, "rejected" if why else "loaded", why))
+        if why:
+            report.files_rejected[_file_id(f)] = why
+    for name, columns in batch.extra_columns.items():
+        for c in columns:
+            report.drift_columns.setdefault(c, []).append(name)
+    return _judge(extract, batch, {_file_id(f): f.dt for f, _, _ in fresh}, pii_key)
 
 
 # files read and judged together: enough to amortise per-batch costs, few enough to bound memory
