@@ -20,6 +20,7 @@ import csv
 import io
 import json
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import duckdb
@@ -98,13 +99,16 @@ def _empty(extract: Extract) -> pl.DataFrame:
     )
 
 
-def _text_lines(name: str, data: bytes) -> list[str]:
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise FileRejected(f"{name}: not valid UTF-8 ({e.reason} at byte {e.start})") from e
-    # split on \n only: str.splitlines would also break on \x0b, \u2028 and friends
-    return text.removeprefix("\ufeff").split("\n")
+def _text_files(files: list, batch: Batch) -> Iterator[tuple[str, list[str]]]:
+    """(name, lines) of each file that is valid UTF-8; the others are rejected in ``batch``."""
+    for name, data in files:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as e:
+            batch.rejected[name] = f"{name}: not valid UTF-8 ({e.reason} at byte {e.start})"
+            continue
+        # split on \n only: str.splitlines would also break on \x0b, \u2028 and friends
+        yield name, text.removeprefix("\ufeff").split("\n")
 
 
 def _admit(extract: Extract, name: str, header: list[str], batch: Batch) -> bool:
@@ -134,12 +138,7 @@ def _lines_frame(names: list[str], numbers: list[int], texts: list[str]) -> pl.D
 def _csv_batch(extract: Extract, files: list, batch: Batch, scratch) -> None:
     # files sharing a header line are parsed together
     groups: dict[str, tuple[list, list, list]] = defaultdict(lambda: ([], [], []))
-    for name, data in files:
-        try:
-            lines = _text_lines(name, data)
-        except FileRejected as e:
-            batch.rejected[name] = str(e)
-            continue
+    for name, lines in _text_files(files, batch):
         if not lines or not lines[0].strip():
             batch.rejected[name] = f"{name}: empty file, no header row"
             continue
@@ -219,12 +218,7 @@ def _unquote(field: pl.Expr) -> pl.Expr:
 
 def _jsonl_batch(extract: Extract, files: list, batch: Batch, scratch) -> None:
     names, numbers, texts, decoded = [], [], [], []
-    for name, data in files:
-        try:
-            lines = _text_lines(name, data)
-        except FileRejected as e:
-            batch.rejected[name] = str(e)
-            continue
+    for name, lines in _text_files(files, batch):
         decoded.append(name)
         names.extend([name] * len(lines))
         numbers.extend(range(1, len(lines) + 1))
