@@ -7,6 +7,7 @@ refill run [--landing URI] [--home DIR] [--as-of DATE]
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -57,11 +58,17 @@ def _run(args: argparse.Namespace) -> int:
         os.environ["REFILL_HOME"] = str(args.home.resolve())
     if args.landing:
         os.environ["REFILL_LANDING_URI"] = args.landing
+    from refill_assets.defs.resources import SETTINGS
     from refill_assets.runner import run_all
 
+    # step output (dbt's log, above all) goes to a file; the terminal gets the summary
+    SETTINGS.run_logs.mkdir(parents=True, exist_ok=True)
+    log = SETTINGS.run_logs / f"run-{time.strftime('%Y%m%dT%H%M%S')}.log"
     started = time.monotonic()
-    outcome = run_all(as_of=args.as_of, since=args.since)
+    with log.open("w") as out, contextlib.redirect_stdout(out):
+        outcome = run_all(as_of=args.as_of, since=args.since)
     print(outcome.render(seconds=time.monotonic() - started))
+    print(f"    step output:           {log}")
     return 0 if outcome.success else 1
 
 

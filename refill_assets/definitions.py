@@ -8,9 +8,9 @@ from refill_assets.defs.ingest.assets import ingest_assets
 from refill_assets.defs.publish.assets import build_publish_asset
 from refill_assets.defs.quality.eda import eda_report
 from refill_assets.defs.resources import build_resources
-from refill_assets.defs.transform.assets import dbt_daily_models, dbt_models
+from refill_assets.defs.transform.assets import dbt_models
 
-_pipeline = [*ingest_assets, dbt_models, dbt_daily_models, eda_report]
+_pipeline = [*ingest_assets, dbt_models, eda_report]
 
 defs = dg.Definitions(
     assets=[*_pipeline, build_publish_asset([k for a in _pipeline for k in a.keys])],

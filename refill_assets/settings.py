@@ -52,6 +52,10 @@ class Settings:
         return self.home / "reports"
 
     @property
+    def run_logs(self) -> Path:
+        return self.home / "logs"
+
+    @property
     def dagster_storage(self) -> Path:
         return self.home / "dagster"
 

@@ -23,7 +23,8 @@ from refill_assets.reports.page import Section, write_page
 
 # maintenance intervals observed (not censored), the population every refill figure uses
 _INTERVALS = """
-    SELECT i.*, p.species
+    SELECT i.rx_id, i.fill_date, i.effective_days_supply, i.days_to_next_fill,
+           i.days_from_runout_to_next_fill, i.is_lapse, i.drug_class, p.species
     FROM marts.refill_intervals i LEFT JOIN marts.pets p USING (pet_id)
     WHERE i.is_maintenance
 """
@@ -94,16 +95,32 @@ def _loaded(q) -> Section:
 
 def _supply_vs_interval(observed: pl.DataFrame) -> Section:
     common = observed["effective_days_supply"].value_counts().sort("count", descending=True)
-    top = common.head(6)["effective_days_supply"].to_list()
-    data = observed.filter(pl.col("effective_days_supply").is_in(top)).sort("effective_days_supply")
-    fig = px.box(
-        data.select("effective_days_supply", "days_to_next_fill"),
-        x="effective_days_supply",
-        y="days_to_next_fill",
-        points=False,
-        title="Days to the next fill by days' supply (maintenance, observed)",
+    top = common.head(6)["effective_days_supply"].sort().to_list()
+    # box statistics computed here: plotly would otherwise embed every interval in the page
+    y = pl.col("days_to_next_fill")
+    boxes = (
+        observed.filter(pl.col("effective_days_supply").is_in(top))
+        .group_by("effective_days_supply")
+        .agg(
+            q1=y.quantile(0.25),
+            median=y.median(),
+            q3=y.quantile(0.75),
+            lowerfence=y.quantile(0.05),
+            upperfence=y.quantile(0.95),
+        )
+        .sort("effective_days_supply")
     )
-    fig.update_xaxes(type="category")
+    fig = go.Figure(
+        go.Box(
+            x=[str(v) for v in boxes["effective_days_supply"]],
+            **{k: boxes[k].to_list() for k in ("q1", "median", "q3", "lowerfence", "upperfence")},
+        )
+    )
+    fig.update_layout(
+        title="Days to the next fill by days' supply (maintenance, observed; whiskers p5–p95)",
+        xaxis_title="effective days' supply",
+        yaxis_title="days to next fill",
+    )
     return Section(
         "Days' supply against observed refill intervals",
         "If owners refilled exactly on run-out, each box would sit on its days' supply.",
@@ -113,21 +130,16 @@ def _supply_vs_interval(observed: pl.DataFrame) -> Section:
 
 def _realism(world: pl.Series, reference: pl.Series | None) -> list[Section]:
     fig = go.Figure()
-    clip = lambda s: s.drop_nulls().filter(s.drop_nulls() < 3).to_list()  # noqa: E731
-    fig.add_histogram(
-        x=clip(world), name="this warehouse", histnorm="probability density", nbinsx=60, opacity=0.6
-    )
+    fig.add_bar(**_density(world), name="this warehouse", opacity=0.6)
     stats = [{"source": "this warehouse", **gap_ratio_summary(world)}]
     if reference is not None:
-        fig.add_histogram(
-            x=clip(reference),
-            name="real dispensing history (SMART)",
-            histnorm="probability density",
-            nbinsx=60,
-            opacity=0.6,
-        )
+        fig.add_bar(**_density(reference), name="real dispensing history (SMART)", opacity=0.6)
         stats.append({"source": "real dispensing history (SMART)", **gap_ratio_summary(reference)})
-    fig.update_layout(barmode="overlay", title="Gap ratio: days to next fill ÷ days' supply")
+    fig.update_layout(
+        barmode="overlay",
+        bargap=0,
+        title="Gap ratio: days to next fill ÷ days' supply (density, bins of 0.05)",
+    )
     return [
         Section(
             "Realism check: gap ratio against real refills",
@@ -137,6 +149,17 @@ def _realism(world: pl.Series, reference: pl.Series | None) -> list[Section]:
             tables=[pl.DataFrame(stats)],
         )
     ]
+
+
+def _density(ratios: pl.Series, width: float = 0.05, upto: float = 3.0) -> dict:
+    """Histogram bars (x = bin centre, y = density) of the ratios below ``upto``."""
+    ratios = ratios.drop_nulls()
+    kept = ratios.filter(ratios < upto)
+    counts = (kept // width).cast(pl.Int32).value_counts().sort(kept.name)
+    return {
+        "x": ((counts[kept.name] + 0.5) * width).to_list(),
+        "y": (counts["count"] / (max(ratios.len(), 1) * width)).to_list(),
+    }
 
 
 def _cohorts(intervals: pl.DataFrame) -> Section:
@@ -248,7 +271,7 @@ def _reauth_vs_lapse(q) -> Section:
 def _completeness(q) -> Section:
     rows = []
     for table, columns in RAW_TABLES.items():
-        shares = ", ".join(f'avg(("{c}" IS NOT NULL)::INT) AS "{c}"' for c in columns)
+        shares = ", ".join(f'count("{c}") / count(*) AS "{c}"' for c in columns)
         frame = q(f"SELECT {shares} FROM raw.{table}")
         rows += [{"table": table, "column": c, "non_null_share": frame[c][0]} for c in columns]
     frame = pl.DataFrame(rows)

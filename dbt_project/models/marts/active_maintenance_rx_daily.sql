@@ -16,7 +16,8 @@ days as (
     select cast(range as date) as as_of_date
     from range(
         (select min(active_from) from spans),
-        (select max(active_until) from spans),
+        -- through the last delivery day: later days are not known yet
+        (select max(_dt) + 1 from {{ ref('stg_rx_order_versions') }}),
         interval 1 day
     )
 

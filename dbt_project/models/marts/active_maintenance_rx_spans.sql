@@ -1,3 +1,13 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ replace_changed_keys('rx_id', changed_rx()) }}",
+        post_hook="{{ record_watermark() }}",
+    )
+}}
+
 -- The days on which each prescription is an active maintenance prescription,
 -- as spans [active_from, active_until): one row per span, not per day (a day
 -- per row is ~57M rows for a large world; `active_maintenance_rx_daily`
@@ -9,6 +19,9 @@
 --   * the pet, in its version current on D, is a dog or a cat and not
 --     deceased or transferred (a pet not yet delivered by D does not qualify).
 -- The latest such fill per rx gives last_fill_date / last_days_supply.
+-- Spans are not cut at the data end: the last span of an rx still active
+-- runs to its fill date + 180 days, which only a later delivery can shorten
+-- (the daily view stops at the last delivery day).
 --
 -- One set-based query, no per-day loop. Rather than joining every day with
 -- every fill (rx x days x ~6 fills in 180 days), it works on spans of days:
@@ -17,19 +30,10 @@
 -- segments are cut again by the pet's versions; only then are the surviving
 -- spans written.
 
-with bounds as (
+with fill_spans as (
 
-    select
-        coalesce({{ window_bound('min_date', 'cast(null as date)') }}, min(_dt)) as min_date,
-        coalesce({{ window_bound('max_date', 'cast(null as date)') }}, max(_dt)) as max_date
-    from {{ ref('stg_rx_order_versions') }}
-
-),
-
-fill_spans as (
-
-    -- days D on which this version is current and its fill in (D - 180, D],
-    -- clipped to the window; end exclusive
+    -- days D on which this version is current and its fill in (D - 180, D];
+    -- end exclusive
     select
         versions.rx_id,
         versions.order_id,
@@ -39,16 +43,15 @@ fill_spans as (
         versions.fill_date,
         versions.order_ts,
         versions.days_supply,
-        greatest(versions.valid_from, versions.fill_date, bounds.min_date) as span_start,
+        greatest(versions.valid_from, versions.fill_date) as span_start,
         least(
             coalesce(versions.valid_to, date '9999-12-31'),
-            versions.fill_date + {{ var('active_lookback_days') }},
-            bounds.max_date + 1
+            versions.fill_date + {{ var('active_lookback_days') }}
         ) as span_end
 
     from {{ ref('stg_rx_order_versions') }} as versions
-    cross join bounds
     where versions.is_fill
+        and {{ is_changed('rx_id') }}
         and versions.is_maintenance
         and not versions.is_never_current
 

@@ -1,3 +1,14 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ replace_changed_keys('rx_id', changed_adherence_rx()) }}",
+        post_hook="{{ record_watermark() }}",
+    )
+}}
+-- depends_on: {{ ref('stg_rx_order_versions') }}
+
 -- Adherence per prescription (pet x drug) and calendar month.
 --
 -- PDC, the PQA definition: days covered / days in the measurement period,
@@ -17,6 +28,7 @@
 with intervals as (
 
     select * from {{ ref('refill_intervals') }}
+    where {{ is_changed('rx_id') }}
 
 ),
 

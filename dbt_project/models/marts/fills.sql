@@ -1,3 +1,13 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ replace_changed_keys('order_id', changed_fill_orders()) }}",
+        post_hook="{{ record_watermark() }}",
+    )
+}}
+
 -- One row per effective fill: the latest version of each order is `filled`
 -- or `partial` (canceled and pending orders are not fills). Orders whose pet
 -- is unknown are left out (see quarantine.orphan_orders). Shipments are
@@ -7,6 +17,7 @@ with orders as (
 
     select * from {{ ref('stg_rx_orders') }}
     where is_fill
+        and {{ is_changed('order_id') }}
 
 ),
 
@@ -26,6 +37,7 @@ shipments as (
         ) as recency_rank
 
     from {{ ref('stg_shipments') }}
+    where {{ is_changed('order_id') }}
 
 ),
 

@@ -1,16 +1,28 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ replace_changed_keys('rx_id', changed_rx()) }}",
+        post_hook=["{{ move_data_end() }}", "{{ record_watermark() }}"],
+    )
+}}
+-- depends_on: {{ ref('stg_rx_order_versions') }}
+
 -- Per fill: the next fill of the same prescription and the refill labels.
 -- The label logic is written down in marts/schema.yml (model description).
 
 with fills as (
 
     select * from {{ ref('fills') }}
+    where {{ is_changed('rx_id') }}
 
 ),
 
 data_end as (
 
     -- the data ends at the last fill date in the warehouse
-    select max(fill_date) as data_end_date from fills
+    select max(fill_date) as data_end_date from {{ ref('fills') }}
 
 ),
 
@@ -64,17 +76,12 @@ final as (
         days_to_next_fill / nullif(effective_days_supply, 0) as gap_ratio,
         next_fill_date is null as is_censored,
         data_end_date,
-        coalesce(days_to_next_fill, date_diff('day', fill_date, data_end_date)) as duration_days,
+        {{ duration_days('fill_date', 'days_to_next_fill', 'data_end_date') }} as duration_days,
         runout_date,
         date_diff('day', fill_date, runout_date) as days_to_runout,
         date_diff('day', runout_date, next_fill_date) as days_from_runout_to_next_fill,
         runout_date + {{ var('lapse_days') }} as lapse_deadline,
-        case
-            when runout_date is null then null
-            when next_fill_date is not null
-                then next_fill_date > runout_date + {{ var('lapse_days') }}
-            when data_end_date >= runout_date + {{ var('lapse_days') }} then true
-        end as is_lapse
+        {{ is_lapse('runout_date', 'next_fill_date', 'data_end_date') }} as is_lapse
 
     from labelled
 

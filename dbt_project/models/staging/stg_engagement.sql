@@ -1,8 +1,19 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ replace_changed_keys('event_id', changed_events()) }}",
+        post_hook="{{ record_watermark() }}",
+    )
+}}
+
 -- engagement: one row per event_id (the same event can be delivered twice).
 
 with source as (
 
     select * from {{ source('raw', 'engagement') }}
+    where {{ is_changed('event_id') }}
 
 ),
 

@@ -1,3 +1,13 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ replace_changed_keys('order_id', changed_orders()) }}",
+        post_hook="{{ record_watermark() }}",
+    )
+}}
+
 -- Every delivered version of every order, cleaned and derived, with the span
 -- of delivery days during which it was the latest known version. Marts use it
 -- for point-in-time questions ("as known on D" = the version current on D);
@@ -6,6 +16,7 @@
 with source as (
 
     select * from {{ source('raw', 'rx_orders') }}
+    where {{ is_changed('order_id') }}
 
 ),
 

@@ -1,3 +1,13 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ replace_changed_keys('order_id', changed_orders()) }}",
+        post_hook="{{ record_watermark() }}",
+    )
+}}
+
 -- rx_orders: the latest version of each order (latest updated_at; ties broken
 -- by later delivery day, then file, then line).
 
@@ -13,6 +23,7 @@ final as (
     select * exclude (version_rank, valid_from, valid_to, is_never_current)
     from versions
     where version_rank = 1
+        and {{ is_changed('order_id') }}
 
 )
 

@@ -1,3 +1,13 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ replace_changed_keys('shipment_id', changed_shipments()) }}",
+        post_hook="{{ record_watermark() }}",
+    )
+}}
+
 -- shipments: the latest event of each shipment (latest event_ts). Facts that
 -- later events may omit (shipped_at, delivered_at, promised date) are carried
 -- from any event of the shipment, and `was_backordered` remembers a
@@ -6,6 +16,7 @@
 with source as (
 
     select * from {{ source('raw', 'shipments') }}
+    where {{ is_changed('shipment_id') }}
 
 ),
 

@@ -1,4 +1,4 @@
-"""dbt-duckdb models as assets: daily models get the partition window, the rest rebuild whole.
+"""dbt-duckdb models as assets, all partitioned by delivery day and built in one `dbt build`.
 
 dbt tests become asset checks; those with severity ``error`` block downstream.
 """
@@ -13,9 +13,6 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from refill_assets.defs.partitions import daily, single_run, window
 from refill_assets.defs.resources import WAREHOUSE_POOL
 from refill_assets.defs.transform.project import dbt_project
-
-DAILY = "tag:daily"
-
 
 class RefillDbtTranslator(DagsterDbtTranslator):
     def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project) -> dg.AssetSpec:
@@ -33,27 +30,18 @@ def dbt_vars(start, end) -> list[str]:
 @dbt_assets(
     manifest=dbt_project.manifest_path,
     project=dbt_project,
-    exclude=DAILY,
-    dagster_dbt_translator=RefillDbtTranslator(),
-    pool=WAREHOUSE_POOL,
-    name="dbt_models",
-)
-def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    """Staging views and whole-history marts (fills, intervals, pets, …)."""
-    yield from dbt.cli(["build"], context=context).stream()
-
-
-@dbt_assets(
-    manifest=dbt_project.manifest_path,
-    project=dbt_project,
-    select=DAILY,
     dagster_dbt_translator=RefillDbtTranslator(),
     partitions_def=daily,
     backfill_policy=single_run,
     pool=WAREHOUSE_POOL,
-    name="dbt_daily_models",
+    name="dbt_models",
 )
-def dbt_daily_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    """Per-day marts, incremental over the run's partition window."""
+def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    """Every dbt model in one `dbt build` over the run's window of delivery days.
+
+    Daily marts rebuild the days of the window; whole-history models rebuild
+    only the keys touched since their last build when the window is new days
+    (the nightly run), else the whole table (macros/keyed_incremental.sql).
+    """
     start, end = window(context)
     yield from dbt.cli(["build", *dbt_vars(start, end)], context=context).stream()
