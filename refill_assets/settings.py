@@ -12,6 +12,7 @@ in CI and against S3 by changing variables, never code.
 | REFILL_S3_ENDPOINT_URL | unset (AWS) | S3-compatible endpoint, e.g. moto on loopback |
 | REFILL_SLACK_WEBHOOK_URL | unset (alert sensors stopped) | Slack incoming webhook for ops |
 | REFILL_REFERENCE_DATA | ../shared/data/smart-refills if present | real refill history |
+| MLFLOW_TRACKING_URI | sqlite under $REFILL_HOME/mlflow | MLflow tracking server or store |
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class Settings:
     s3_endpoint_url: str | None
     reference_data: Path | None
     slack_webhook_url: str | None
+    mlflow_tracking_uri: str
 
     @property
     def warehouse(self) -> Path:
@@ -50,6 +52,10 @@ class Settings:
     @property
     def reports(self) -> Path:
         return self.home / "reports"
+
+    @property
+    def mlflow_artifacts(self) -> Path:
+        return self.home / "mlflow" / "artifacts"
 
     @property
     def run_logs(self) -> Path:
@@ -78,6 +84,8 @@ def load() -> Settings:
         s3_endpoint_url=os.environ.get("REFILL_S3_ENDPOINT_URL") or None,
         reference_data=Path(ref) if ref else None,
         slack_webhook_url=os.environ.get("REFILL_SLACK_WEBHOOK_URL") or None,
+        mlflow_tracking_uri=os.environ.get("MLFLOW_TRACKING_URI")
+        or f"sqlite:///{home / 'mlflow' / 'mlflow.db'}",
     )
     # dbt's profile and Dagster's instance read these; derive them here so one variable rules
     os.environ.setdefault("REFILL_WAREHOUSE_PATH", str(settings.warehouse))

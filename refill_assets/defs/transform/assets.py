@@ -14,6 +14,7 @@ from refill_assets.defs.partitions import daily, single_run, window
 from refill_assets.defs.resources import WAREHOUSE_POOL
 from refill_assets.defs.transform.project import dbt_project
 
+
 class RefillDbtTranslator(DagsterDbtTranslator):
     def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project) -> dg.AssetSpec:
         spec = super().get_asset_spec(manifest, unique_id, project)
