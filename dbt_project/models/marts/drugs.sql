@@ -6,21 +6,17 @@ with orders as (
 
 ),
 
-latest as (
+final as (
 
-    select *
-    from orders
-    qualify row_number() over (
-        partition by ndc
-        order by updated_at desc, _dt desc, _file desc, _line desc
-    ) = 1
-
-),
-
-usage as (
-
+    -- one hash aggregation, no sort: arg_max over the recency key picks the
+    -- most recent order's description (latest updated_at, then delivery)
     select
         ndc,
+        arg_max(drug_name, (updated_at, _dt, _file, _line)) as drug_name,
+        arg_max(drug_class, (updated_at, _dt, _file, _line)) as drug_class,
+        arg_max(is_maintenance, (updated_at, _dt, _file, _line)) as is_maintenance,
+        arg_max(drug_class, (updated_at, _dt, _file, _line))
+            in {{ seasonal_drug_classes() }} as is_seasonal,
         count(distinct rx_id) as rx_count,
         count(*) filter (where is_fill) as fill_count,
         min(fill_date) filter (where is_fill) as first_fill_date,
@@ -28,25 +24,6 @@ usage as (
 
     from orders
     group by ndc
-
-),
-
-final as (
-
-    select
-        latest.ndc,
-        latest.drug_name,
-        latest.drug_class,
-        latest.is_maintenance,
-        latest.drug_class in {{ seasonal_drug_classes() }} as is_seasonal,
-        usage.rx_count,
-        usage.fill_count,
-        usage.first_fill_date,
-        usage.last_fill_date
-
-    from latest
-    inner join usage
-        on latest.ndc = usage.ndc
 
 )
 
