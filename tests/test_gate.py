@@ -13,7 +13,7 @@ def segments(maes: dict[str, float], rows: int = 1000) -> pl.DataFrame:
             "segment": ["species"] * len(maes),
             "value": list(maes),
             "rows": [rows] * len(maes),
-            "mae": list(maes.values()),
+            "mae_days": list(maes.values()),
         }
     )
 
@@ -32,7 +32,7 @@ def test_a_large_segment_regression_blocks():
     blocked = decide("xgb", 3.2, 4.0, challenger, "lgbm", champion)
     assert not blocked.promoted
     assert blocked.regressions == [
-        {"segment": "species", "value": "cat", "rows": 1000, "mae": 4.3, "champion_mae": 4.0}
+        {"segment": "species", "value": "cat", "rows": 1000, "mae_days": 4.3, "champion_mae": 4.0}
     ]
     lenient = decide("xgb", 3.2, 4.0, challenger, "lgbm", champion, GatePolicy(tolerance=0.10))
     assert lenient.promoted

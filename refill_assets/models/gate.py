@@ -44,7 +44,7 @@ def decide(
     champion_segments: pl.DataFrame | None = None,
     policy: GatePolicy = GatePolicy(),  # noqa: B008 - frozen, never mutated
 ) -> Decision:
-    """Segments frames: ``metrics.by_segment`` output (segment, value, rows, mae, …)."""
+    """Segments frames: ``metrics.by_segment`` output (segment, value, rows, mae_days, …)."""
     reasons = []
     needed = heuristic_mae * (1 - policy.margin)
     beats = challenger_mae <= needed
@@ -64,11 +64,11 @@ def decide(
 
 
 def _regressions(new: pl.DataFrame, old: pl.DataFrame, policy: GatePolicy) -> list[dict]:
-    joined = new.select("segment", "value", "rows", "mae").join(
-        old.select("segment", "value", champion_mae="mae"), on=["segment", "value"]
+    joined = new.select("segment", "value", "rows", "mae_days").join(
+        old.select("segment", "value", champion_mae="mae_days"), on=["segment", "value"]
     )
     worse = joined.filter(
         (pl.col("rows") >= policy.min_rows)
-        & (pl.col("mae") > pl.col("champion_mae") * (1 + policy.tolerance))
+        & (pl.col("mae_days") > pl.col("champion_mae") * (1 + policy.tolerance))
     )
     return worse.to_dicts()
