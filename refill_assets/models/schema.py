@@ -7,6 +7,8 @@ from typing import Protocol
 import numpy as np
 import polars as pl
 
+# the model kinds the platform trains, the heuristic baseline first
+KINDS = ("heuristic", "lightgbm", "xgboost_aft", "coxnet")
 PREDICTION_COLUMNS = ("predicted_days_to_refill", "p10_days", "p90_days", "lapse_probability")
 DAY_COLUMNS = PREDICTION_COLUMNS[:3]
 

@@ -16,13 +16,12 @@ import polars as pl
 from refill_assets.models.heuristic import HeuristicModel
 from refill_assets.models.lgbm import LgbmModel
 from refill_assets.models.metrics import evaluate
-from refill_assets.models.schema import RefillModel
+from refill_assets.models.schema import KINDS, RefillModel
 from refill_assets.models.split import Split
 from refill_assets.models.survival import CoxnetModel
 from refill_assets.models.tuning import tune
 from refill_assets.models.xgb_aft import XgbAftModel
 
-KINDS = ("heuristic", "lightgbm", "xgboost_aft", "coxnet")
 # the key columns a prediction frame carries, so reports can join it back
 KEYS = ("rx_id", "as_of_date")
 

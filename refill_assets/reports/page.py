@@ -57,3 +57,10 @@ def write_page(path: Path, title: str, sections: list[Section]) -> Path:
     tmp.write_text(doc, encoding="utf-8")
     os.replace(tmp, path)
     return path
+
+
+def markdown_table(frame: pl.DataFrame) -> str:
+    """A small frame as a markdown table (Dagster renders it in asset metadata)."""
+    lines = ["| " + " | ".join(frame.columns) + " |", "|" + "---|" * frame.width]
+    lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in frame.iter_rows()]
+    return "\n".join(lines)
