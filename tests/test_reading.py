@@ -103,6 +103,16 @@ def test_csv_empty_first_field_is_a_null_not_a_malformed_row():
     assert out.rows["clinic_id"].to_list() in ([""], [None])
 
 
+def test_csv_header_names_padded_with_blanks_still_match():
+    rows = [rx_order(1), rx_order(2, drug_name='Carprofen 75 mg, "chewable"')]
+    header, *body = csv_bytes(rows).decode().split("\n")
+    padded = ", ".join(header.split(","))
+    out = read_file(RX, "a.csv", "\n".join([padded, *body]).encode())
+    assert out.rows["order_id"].to_list() == ["O00001", "O00002"]
+    assert out.rows["drug_name"].to_list()[1] == 'Carprofen 75 mg, "chewable"'
+    assert out.extra_columns == ()
+
+
 def test_csv_missing_required_column_rejects_file_naming_file_and_column():
     cols = [c for c in RX_COLS if c != "qty_dispensed"]
     with pytest.raises(FileRejected) as e:

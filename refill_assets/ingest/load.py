@@ -1,18 +1,29 @@
 """Load the deliveries of one extract for a range of days, all or nothing.
 
 Steps: list the range's files → skip exact duplicates (by content hash) →
-read each (or reject it whole) → validate the whole batch → normalise and
-hash PII → replace the range in the warehouse in one transaction → write
-the raw-zone Parquet per day (each file replaced atomically). Re-running a
-range gives the same tables; a crash before the commit leaves the previous
-state in both places, and one after it is repaired by the next run.
+read each (or reject it whole) → validate → normalise and hash PII → replace
+the range in the warehouse in one transaction → put the raw-zone Parquet of
+each day in place (each file replaced atomically). Re-running a range gives
+the same tables; a crash before the commit leaves the previous state in both
+places, and one after it is repaired by the next run.
+
+The files go through as a pipeline of chunks of whole days: worker threads
+read and judge the next chunks while the current one is appended to the open
+transaction and its days' Parquet is written to a staging folder, moved into
+place once the transaction has committed. polars and DuckDB release the GIL,
+so parsing and writing share both cores.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-from collections import Counter
+import shutil
+import tempfile
+from collections import Counter, deque
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -46,6 +57,11 @@ _POLARS_TYPES = {
     "BOOLEAN": pl.Boolean,
 }
 
+# files read and judged together: enough to amortise per-batch costs, few enough to bound memory
+FILES_PER_BATCH = 64
+# chunks read and judged at once, while the previous one is written: one per core
+WORKERS = 2
+
 
 @dataclass
 class IngestReport:
@@ -60,6 +76,17 @@ class IngestReport:
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
     drift_columns: dict[str, list[str]] = field(default_factory=dict)  # column → files
     content_hashes: dict[str, str] = field(default_factory=dict)  # file → sha256
+
+
+@dataclass
+class _Judged:
+    """One chunk: each file with its content hash (bytes None for a duplicate), and the verdict."""
+
+    delivered: list[tuple[DeliveredFile, str, bytes | None]]
+    rejected: dict[str, str]
+    extra_columns: dict[str, tuple[str, ...]]
+    accepted: pl.DataFrame
+    quarantined: pl.DataFrame
 
 
 def polars_schema(columns: dict[str, str]) -> dict[str, pl.DataType]:
@@ -78,85 +105,171 @@ def ingest_days(
     extract = EXTRACTS[extract_name]
     report = IngestReport(extract_name, start, end)
     files = [f for f in landing.files(extract_name) if start <= f.dt <= end]
+    stage = _RawZoneStage(raw_root / extract_name)
     with connect(warehouse) as con:
         _ensure_tables(con, extract_name)
         seen = _hashes_loaded_before(con, extract_name, start)
-    manifest, accepted_parts, held_parts = [], [], []
-    with duckdb.connect() as scratch:  # one in-memory engine for every batch's JSON parsing
-        for chunk in _chunks(files, FILES_PER_BATCH):
-            accepted, held = _load_chunk(
-                extract, chunk, landing, seen, report, manifest, scratch, pii_key
-            )
-            accepted_parts.append(accepted)
-            held_parts.append(held)
-    if not accepted_parts:  # no file in the range: empty tables, with their columns
-        empty_accepted, empty_held = _judge(extract, read_batch(extract, []), {}, pii_key)
-        accepted_parts, held_parts = [empty_accepted], [empty_held]
-    accepted, quarantined = pl.concat(accepted_parts), pl.concat(held_parts)
-    files_frame = _manifest_frame(extract_name, manifest, accepted, quarantined)
-    dt_of = {_file_id(f): f.dt for f in files}
-    drift_frame = pl.DataFrame(
-        [
-            (extract_name, dt_of[n], n, c)
-            for c, names in report.drift_columns.items()
-            for n in names
-        ],
-        schema=polars_schema(SCHEMA_DRIFT_TABLE),
-        orient="row",
-    )
-    _replace_range(
-        warehouse, extract_name, start, end, accepted, quarantined, files_frame, drift_frame
-    )
-    _write_raw_zone(raw_root / extract_name, accepted, start, end)  # after the warehouse commit
-
-    report.files_loaded = sum(1 for m in manifest if m[2] == "loaded")
-    report.rows_loaded, report.rows_quarantined = accepted.height, quarantined.height
-    report.quarantine_reasons = dict(
-        Counter(quarantined["reason"].str.replace(r" '.*$", "").to_list()).most_common()
-    )
+        # the workers parse the next chunks meanwhile; and a parallel insert leaves small row
+        # groups that closing the database then merges, at a cost
+        con.execute("SET threads = 1")
+        chunks = _judged_chunks(extract, files, landing, seen, pii_key)
+        try:
+            with closing(chunks):
+                _replace_range(con, extract_name, start, end, chunks, report, stage)
+        except BaseException:
+            stage.discard()
+            raise
+    stage.publish(start, end)  # after the warehouse commit
     return report
 
 
-def _load_chunk(
-    extract: Extract,
-    chunk: list[DeliveredFile],
-    landing: Landing,
-    seen: set[str],
+def _replace_range(
+    con: duckdb.DuckDBPyConnection,
+    extract: str,
+    start: date,
+    end: date,
+    chunks: Iterator[_Judged],
     report: IngestReport,
-    manifest: list,
-    scratch: duckdb.DuckDBPyConnection,
-    pii_key: bytes,
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Fetch, deduplicate, read and judge some files; bookkeeping goes to report and manifest."""
-    fresh = []
-    for f in chunk:
-        data = landing.read(f)
-        digest = hashlib.sha256(data).hexdigest()
+    stage: _RawZoneStage,
+) -> None:
+    """One transaction: the range's old rows out, every chunk's rows in."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        _delete_range(con, extract, start, end)
+        quarantined, manifest, loaded = _load_chunks(con, extract, chunks, report, stage)
+        _insert(con, "quarantine.rows", quarantined)
+        _insert(con, "raw.files", _manifest_frame(extract, manifest, loaded, quarantined))
+        _insert(con, "raw.schema_drift", _drift_frame(extract, manifest, report))
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")  # a commit that fails (a deferred constraint) rolls back itself
+    report.files_loaded = sum(1 for m in manifest if m[2] == "loaded")
+    report.rows_loaded, report.rows_quarantined = loaded.total(), quarantined.height
+    report.quarantine_reasons = dict(
+        Counter(quarantined["reason"].str.replace(r" '.*$", "").to_list()).most_common()
+    )
+
+
+def _delete_range(con: duckdb.DuckDBPyConnection, extract: str, start: date, end: date) -> None:
+    params = {"start": start, "end": end}
+    con.execute(f"DELETE FROM raw.{extract} WHERE _dt BETWEEN $start AND $end", params)
+    for table in ("quarantine.rows", "raw.files", "raw.schema_drift"):
+        con.execute(
+            f"DELETE FROM {table} WHERE extract = $extract AND _dt BETWEEN $start AND $end",
+            params | {"extract": extract},
+        )
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
+    con.register("incoming", frame)
+    con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming")
+    con.unregister("incoming")
+
+
+def _load_chunks(
+    con: duckdb.DuckDBPyConnection,
+    extract: str,
+    chunks: Iterator[_Judged],
+    report: IngestReport,
+    stage: _RawZoneStage,
+) -> tuple[pl.DataFrame, list, Counter]:
+    """Accepted rows into raw.<extract> and the stage, chunk by chunk; bookkeeping to report.
+
+    Returns the quarantined rows, the manifest (file, hash, status, reason) and rows loaded
+    per file.
+    """
+    manifest, held, loaded = [], [], Counter()
+    for chunk in chunks:
+        _record(chunk, report, manifest)
+        if chunk.accepted.height:
+            _insert(con, f"raw.{extract}", chunk.accepted)
+            stage.write(chunk.accepted)
+            loaded.update(dict(chunk.accepted.group_by("_file").len().iter_rows()))
+        held.append(chunk.quarantined)
+    empty = pl.DataFrame(schema=polars_schema(QUARANTINE_TABLE))
+    return pl.concat([empty, *held]), manifest, loaded
+
+
+def _record(chunk: _Judged, report: IngestReport, manifest: list) -> None:
+    for f, digest, data in chunk.delivered:
         report.content_hashes[_file_id(f)] = digest
-        if digest in seen:
+        if data is None:
             report.files_duplicate.append(_file_id(f))
             manifest.append((f, digest, "duplicate", "same content as an earlier delivery"))
-        else:
-            seen.add(digest)
-            fresh.append((f, digest, data))
-    batch = read_batch(extract, [(_file_id(f), data) for f, _, data in fresh], scratch)
-    for f, digest, _ in fresh:
-        why = batch.rejected.get(_file_id(f))
+    for f, digest, data in chunk.delivered:
+        if data is None:
+            continue
+        why = chunk.rejected.get(_file_id(f))
         manifest.append((f, digest, "rejected" if why else "loaded", why))
         if why:
             report.files_rejected[_file_id(f)] = why
-    for name, columns in batch.extra_columns.items():
+    for name, columns in chunk.extra_columns.items():
         for c in columns:
             report.drift_columns.setdefault(c, []).append(name)
-    return _judge(extract, batch, {_file_id(f): f.dt for f, _, _ in fresh}, pii_key)
 
 
-# files read and judged together: enough to amortise per-batch costs, few enough to bound memory
-FILES_PER_BATCH = 64
+def _judged_chunks(
+    extract: Extract, files: list[DeliveredFile], landing: Landing, seen: set[str], pii_key: bytes
+) -> Iterator[_Judged]:
+    """Each chunk judged, in order; the next ``WORKERS`` chunks are judged meanwhile.
+
+    Fetching and deduplicating stay here, in file order, so that the first delivery of some
+    content is the one loaded whatever the threads do.
+    """
+    # one in-memory engine for every batch's JSON parsing, a cursor per batch; one thread per
+    # query, as the workers already keep the cores busy (more only spin, waiting for a core)
+    with duckdb.connect(config={"threads": 1}) as scratch, ThreadPoolExecutor(WORKERS) as pool:
+        pending = deque()
+        try:
+            for chunk in _day_chunks(files):
+                delivered = _fetch(chunk, landing, seen)
+                pending.append(pool.submit(_judge_chunk, extract, delivered, scratch, pii_key))
+                if len(pending) > WORKERS:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            for future in pending:
+                future.cancel()
 
 
-def _chunks(items: list, size: int) -> list[list]:
-    return [items[i : i + size] for i in range(0, len(items), size)]
+def _day_chunks(files: list[DeliveredFile]) -> Iterator[list[DeliveredFile]]:
+    """Whole days, at least FILES_PER_BATCH files a chunk: each day's Parquet from one chunk."""
+    chunk: list[DeliveredFile] = []
+    for f in files:
+        if len(chunk) >= FILES_PER_BATCH and f.dt != chunk[-1].dt:
+            yield chunk
+            chunk = []
+        chunk.append(f)
+    if chunk:
+        yield chunk
+
+
+def _fetch(
+    chunk: list[DeliveredFile], landing: Landing, seen: set[str]
+) -> list[tuple[DeliveredFile, str, bytes | None]]:
+    """Each file with its content hash, and its bytes unless an earlier file had them."""
+    delivered = []
+    for f in chunk:
+        data = landing.read(f)
+        digest = hashlib.sha256(data).hexdigest()
+        delivered.append((f, digest, None if digest in seen else data))
+        seen.add(digest)
+    return delivered
+
+
+def _judge_chunk(
+    extract: Extract,
+    delivered: list[tuple[DeliveredFile, str, bytes | None]],
+    scratch: duckdb.DuckDBPyConnection,
+    pii_key: bytes,
+) -> _Judged:
+    fresh = [(f, data) for f, _, data in delivered if data is not None]
+    with scratch.cursor() as cursor:
+        batch = read_batch(extract, [(_file_id(f), data) for f, data in fresh], cursor)
+    accepted, quarantined = _judge(extract, batch, {_file_id(f): f.dt for f, _ in fresh}, pii_key)
+    return _Judged(delivered, batch.rejected, batch.extra_columns, accepted, quarantined)
 
 
 def _file_id(f: DeliveredFile) -> str:
@@ -198,9 +311,8 @@ def _judge(
 
 
 def _manifest_frame(
-    extract: str, manifest: list, accepted: pl.DataFrame, quarantined: pl.DataFrame
+    extract: str, manifest: list, loaded: Counter, quarantined: pl.DataFrame
 ) -> pl.DataFrame:
-    loaded = dict(accepted.group_by("_file").len().iter_rows())
     held = dict(quarantined.group_by("_file").len().iter_rows())
     rows = [
         (
@@ -218,19 +330,52 @@ def _manifest_frame(
     return pl.DataFrame(rows, schema=polars_schema(FILES_TABLE), orient="row")
 
 
-def _write_raw_zone(folder: Path, accepted: pl.DataFrame, start: date, end: date) -> None:
-    """One Parquet file per delivery day, replaced atomically; stale days of the range removed."""
-    by_day = {k[0]: part for k, part in accepted.partition_by("_dt", as_dict=True).items()}
-    for day_dir in folder.glob("dt=*") if folder.is_dir() else []:
-        day = date.fromisoformat(day_dir.name[3:])
-        if start <= day <= end and day not in by_day:
-            (day_dir / "part-0.parquet").unlink(missing_ok=True)
-    for day, part in by_day.items():
-        target = folder / f"dt={day.isoformat()}" / "part-0.parquet"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(".part-0.parquet.tmp")
-        part.sort("_file", "_line").write_parquet(tmp)
-        os.replace(tmp, target)
+def _drift_frame(extract: str, manifest: list, report: IngestReport) -> pl.DataFrame:
+    dt_of = {_file_id(f): f.dt for f, *_ in manifest}
+    return pl.DataFrame(
+        [(extract, dt_of[n], n, c) for c, names in report.drift_columns.items() for n in names],
+        schema=polars_schema(SCHEMA_DRIFT_TABLE),
+        orient="row",
+    )
+
+
+class _RawZoneStage:
+    """Raw-zone Parquet, one file per delivery day, written aside while the warehouse
+    transaction is open and moved into place only once it has committed: the raw zone must
+    not run ahead of the warehouse it feeds."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self._staging: Path | None = None
+        self._days: list[date] = []
+
+    def write(self, accepted: pl.DataFrame) -> None:
+        if self._staging is None:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self._staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=self.folder))
+        for (day,), part in accepted.partition_by("_dt", as_dict=True).items():
+            part.sort("_file", "_line").write_parquet(self._staged(day))
+            self._days.append(day)
+
+    def publish(self, start: date, end: date) -> None:
+        """The range's days replaced by the staged ones, each atomically; stale days removed."""
+        for day_dir in self.folder.glob("dt=*") if self.folder.is_dir() else []:
+            day = date.fromisoformat(day_dir.name[3:])
+            if start <= day <= end and day not in self._days:
+                (day_dir / "part-0.parquet").unlink(missing_ok=True)
+        for day in self._days:
+            target = self.folder / f"dt={day.isoformat()}" / "part-0.parquet"
+            target.parent.mkdir(exist_ok=True)
+            os.replace(self._staged(day), target)
+        self.discard()
+
+    def discard(self) -> None:
+        if self._staging is not None:
+            shutil.rmtree(self._staging, ignore_errors=True)
+        self._staging, self._days = None, []
+
+    def _staged(self, day: date) -> Path:
+        return self._staging / f"{day.isoformat()}.parquet"
 
 
 def _ensure_tables(con: duckdb.DuckDBPyConnection, extract: str) -> None:
@@ -246,36 +391,3 @@ def ensure_all_tables(warehouse: Path) -> None:
     with connect(warehouse) as con:
         for extract in RAW_TABLES:
             _ensure_tables(con, extract)
-
-
-def _replace_range(
-    warehouse: Path,
-    extract: str,
-    start: date,
-    end: date,
-    accepted: pl.DataFrame,
-    quarantined: pl.DataFrame,
-    files: pl.DataFrame,
-    drift: pl.DataFrame,
-) -> None:
-    targets = [
-        (f"raw.{extract}", accepted, ""),
-        ("quarantine.rows", quarantined, "extract = $extract AND "),
-        ("raw.files", files, "extract = $extract AND "),
-        ("raw.schema_drift", drift, "extract = $extract AND "),
-    ]
-    with connect(warehouse) as con:
-        con.execute("BEGIN TRANSACTION")
-        try:
-            for table, frame, scope in targets:
-                params = {"start": start, "end": end}
-                if scope:
-                    params["extract"] = extract
-                con.execute(f"DELETE FROM {table} WHERE {scope}_dt BETWEEN $start AND $end", params)
-                con.register("incoming", frame)
-                con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming")
-                con.unregister("incoming")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        con.execute("COMMIT")  # a commit that fails (a deferred constraint) rolls back itself

@@ -6,9 +6,9 @@ checks every extract. Rows that are broken as *text* (a CSV row with the
 wrong number of fields, a JSON line that is not an object) come back
 separately as malformed; everything else is judged later, value by value.
 
-Files are read in batches: Python only decodes and splits each file into
-lines; the per-line work (field counts, CSV parsing, JSON parsing) runs once
-over all the batch's lines in polars/DuckDB, since fixed costs per file
+Files are read in batches: Python only decodes each file; splitting it into
+lines and the per-line work (field counts, CSV parsing, JSON parsing) run
+once over all the batch's lines in polars/DuckDB, since fixed costs per file
 would otherwise dominate (thousands of small daily files). A quoted CSV
 field containing a newline reads as two malformed lines: quarantined, never
 silently lost.
@@ -99,16 +99,15 @@ def _empty(extract: Extract) -> pl.DataFrame:
     )
 
 
-def _text_files(files: list, batch: Batch) -> Iterator[tuple[str, list[str]]]:
-    """(name, lines) of each file that is valid UTF-8; the others are rejected in ``batch``."""
+def _decoded(files: list, batch: Batch) -> Iterator[tuple[str, str]]:
+    """(name, text) of each file that is valid UTF-8; the others are rejected in ``batch``."""
     for name, data in files:
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as e:
             batch.rejected[name] = f"{name}: not valid UTF-8 ({e.reason} at byte {e.start})"
             continue
-        # split on \n only: str.splitlines would also break on \x0b, \u2028 and friends
-        yield name, text.removeprefix("\ufeff").split("\n")
+        yield name, text.removeprefix("\ufeff")
 
 
 def _admit(extract: Extract, name: str, header: list[str], batch: Batch) -> bool:
@@ -128,79 +127,119 @@ def _add(extract: Extract, batch: Batch, frame: pl.DataFrame, malformed: pl.Data
     batch.malformed = pl.concat([batch.malformed, malformed.cast(MALFORMED_SCHEMA)])
 
 
-def _lines_frame(names: list[str], numbers: list[int], texts: list[str]) -> pl.DataFrame:
-    return pl.DataFrame(
-        {"_file": names, "_line": numbers, "text": texts},
-        schema={"_file": pl.String, "_line": pl.Int32, "text": pl.String},
-    ).filter(pl.col("text").str.strip_chars() != "")
+def _lines_frame(names: list[str], texts: list[str], first_line: int) -> pl.DataFrame:
+    """The non-blank lines of some texts: _file, _line (numbered from ``first_line``), text."""
+    # split on \n only: str.splitlines would also break on \x0b, \u2028 and friends
+    lines = pl.col("text").str.split("\n")
+    return (
+        pl.DataFrame(
+            {"_file": names, "text": texts}, schema={"_file": pl.String, "text": pl.String}
+        )
+        .select(
+            "_file",
+            pl.int_ranges(first_line, lines.list.len() + first_line, dtype=pl.Int32).alias("_line"),
+            lines,
+        )
+        .explode("_line", "text")
+        .filter(pl.col("text").str.strip_chars() != "")
+    )
 
 
 def _csv_batch(extract: Extract, files: list, batch: Batch, scratch) -> None:
     # files sharing a header line are parsed together
-    groups: dict[str, tuple[list, list, list]] = defaultdict(lambda: ([], [], []))
-    for name, lines in _text_files(files, batch):
-        if not lines or not lines[0].strip():
+    groups: dict[str, tuple[list, list]] = defaultdict(lambda: ([], []))
+    for name, text in _decoded(files, batch):
+        header_line, _, body = text.partition("\n")
+        if not header_line.strip():
             batch.rejected[name] = f"{name}: empty file, no header row"
             continue
-        header_line = lines[0].rstrip("\r")
+        header_line = header_line.rstrip("\r")
         if not _admit(extract, name, _csv_header(header_line), batch):
             continue
-        names, numbers, texts = groups[header_line]
-        names.extend([name] * (len(lines) - 1))
-        numbers.extend(range(2, len(lines) + 1))
-        texts.extend(lines[1:])
-    for header_line, (names, numbers, texts) in groups.items():
+        names, bodies = groups[header_line]
+        names.append(name)
+        bodies.append(body)
+    for header_line, (names, bodies) in groups.items():
         header = _csv_header(header_line)
-        body = _lines_frame(names, numbers, texts).with_columns(
+        body = _lines_frame(names, bodies, first_line=2).with_columns(
             pl.col("text").str.strip_suffix("\r")
         )
-        # without a quote, fields are commas + 1; only quoted lines need the quote-aware regex
-        quoted = pl.col("text").str.contains('"', literal=True)
-        counted = pl.concat(
-            [
-                body.filter(~quoted).with_columns(
-                    n=pl.col("text").str.count_matches(",", literal=True) + 1
-                ),
-                body.filter(quoted).with_columns(
-                    n=(pl.lit(",") + pl.col("text")).str.count_matches(_CSV_FIELD)
-                ),
-            ]
-        ).sort("_file", "_line")
-        malformed = counted.filter(pl.col("n") != len(header)).select(
+        frame, malformed = _csv_rows(body, header)
+        frame = frame.select("_file", "_line", *[h for h in header if h in extract.column_names])
+        _add(extract, batch, frame, malformed)
+
+
+def _csv_rows(body: pl.DataFrame, header: list[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Lines → (fields of the well-formed ones, malformed ones), both in line order.
+
+    A line without a quote is split at its commas; only the few quoted lines need a CSV
+    parser. ``_i`` keeps the lines' order across the two kinds.
+    """
+    body = body.with_row_index("_i")
+    quoted = pl.col("text").str.contains('"', literal=True)
+    plain = body.filter(~quoted).with_columns(
+        n=pl.col("text").str.count_matches(",", literal=True) + 1
+    )
+    rich = body.filter(quoted).with_columns(
+        n=(pl.lit(",") + pl.col("text")).str.count_matches(_CSV_FIELD)
+    )
+    malformed = (
+        pl.concat([plain, rich])
+        .filter(pl.col("n") != len(header))
+        .sort("_i")
+        .select(
             "_file",
             "_line",
             column_name=pl.lit(None, pl.String),
             reason=pl.format("expected {} fields, found {}", pl.lit(len(header)), pl.col("n")),
             record=pl.col("text"),
         )
-        good = counted.filter(pl.col("n") == len(header))
-        frame = _parse_lines(header_line, good) if good.height else None
-        if frame is None:
-            frame = _split_fields(good, header)
-        frame = frame.select("_file", "_line", *[h for h in header if h in extract.column_names])
-        _add(extract, batch, frame, malformed)
+    )
+    fields = _split_plain(plain.filter(pl.col("n") == len(header)), header).merge_sorted(
+        _split_quoted(rich.filter(pl.col("n") == len(header)), header), key="_i"
+    )
+    return fields.drop("_i"), malformed
+
+
+def _split_plain(good: pl.DataFrame, header: list[str]) -> pl.DataFrame:
+    """Lines without quotes: fields are what lies between commas; empty ones null, as the
+    CSV reader gives them."""
+    fields = pl.col("text").str.split_exact(",", len(header) - 1).struct.rename_fields(header)
+    return good.select("_i", "_file", "_line", fields.struct.unnest()).with_columns(
+        pl.col(header).replace("", None)
+    )
+
+
+def _split_quoted(good: pl.DataFrame, header: list[str]) -> pl.DataFrame:
+    frame = _parse_lines(header, good) if good.height else None
+    if frame is None:
+        frame = _split_fields(good, header)
+    return frame.select("_i", "_file", "_line", *header)
 
 
 def _csv_header(line: str) -> list[str]:
     return [h.strip() for h in next(csv.reader([line]))]
 
 
-def _parse_lines(header_line: str, good: pl.DataFrame) -> pl.DataFrame | None:
+def _parse_lines(header: list[str], good: pl.DataFrame) -> pl.DataFrame | None:
     """The native CSV reader over well-formed lines; None if it does not see one row per line
     (a quoted field spanning lines), so the caller falls back to splitting line by line."""
-    text = header_line + "\n" + good["text"].str.join("\n").item() + "\n"
+    text = "\n".join(good["text"]) + "\n"
     try:
-        parsed = pl.read_csv(io.BytesIO(text.encode()), infer_schema=False)
+        parsed = pl.read_csv(
+            io.BytesIO(text.encode()), has_header=False, new_columns=header, infer_schema=False
+        )
     except pl.exceptions.PolarsError:
         return None
     if parsed.height != good.height:
         return None
-    return parsed.with_columns(good["_file"], good["_line"])
+    return parsed.with_columns(good["_i"], good["_file"], good["_line"])
 
 
 def _split_fields(good: pl.DataFrame, header: list[str]) -> pl.DataFrame:
     fields = (pl.lit(",") + pl.col("text")).str.extract_all(_CSV_FIELD)
     return good.select(
+        "_i",
         "_file",
         "_line",
         *[
@@ -217,13 +256,8 @@ def _unquote(field: pl.Expr) -> pl.Expr:
 
 
 def _jsonl_batch(extract: Extract, files: list, batch: Batch, scratch) -> None:
-    names, numbers, texts, decoded = [], [], [], []
-    for name, lines in _text_files(files, batch):
-        decoded.append(name)
-        names.extend([name] * len(lines))
-        numbers.extend(range(1, len(lines) + 1))
-        texts.extend(lines)
-    body = _lines_frame(names, numbers, texts)
+    decoded = list(_decoded(files, batch))
+    body = _lines_frame([n for n, _ in decoded], [t for _, t in decoded], first_line=1)
     con = scratch or duckdb.connect()
     try:
         con.register("body", body)
@@ -239,7 +273,7 @@ def _jsonl_batch(extract: Extract, files: list, batch: Batch, scratch) -> None:
         headers = dict(keys)
         # a file with no object at all has no header to judge: its lines are all malformed
         admitted = [
-            n for n in decoded if _admit(extract, n, headers.get(n, extract.column_names), batch)
+            n for n, _ in decoded if _admit(extract, n, headers.get(n, extract.column_names), batch)
         ]
         seen = {k for n in admitted for k in headers.get(n, ())}
         known = [c for c in extract.column_names if c in seen]
