@@ -1,7 +1,7 @@
 """``refill``: simulate a pharmacy world, and build the whole asset graph in one run.
 
 refill simulate --out DIR [--pets N] [--start DATE] [--end DATE] [--seed S]
-refill run [--landing URI] [--home DIR] [--as-of DATE]
+refill run [--landing URI] [--home DIR] [--as-of DATE] [--since DATE] [--skip-training]
 """
 
 from __future__ import annotations
@@ -40,6 +40,11 @@ def _parser() -> argparse.ArgumentParser:
         type=date.fromisoformat,
         help="first delivery day (default: the earliest); --since D --as-of D is one night",
     )
+    r.add_argument(
+        "--skip-training",
+        action="store_true",
+        help="the curated warehouse only: no features, models or scores",
+    )
     r.set_defaults(func=_run)
     return p
 
@@ -66,7 +71,7 @@ def _run(args: argparse.Namespace) -> int:
     log = SETTINGS.run_logs / f"run-{time.strftime('%Y%m%dT%H%M%S')}.log"
     started = time.monotonic()
     with log.open("w") as out, contextlib.redirect_stdout(out):
-        outcome = run_all(as_of=args.as_of, since=args.since)
+        outcome = run_all(as_of=args.as_of, since=args.since, training=not args.skip_training)
     print(outcome.render(seconds=time.monotonic() - started))
     print(f"    step output:           {log}")
     return 0 if outcome.success else 1

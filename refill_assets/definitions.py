@@ -3,19 +3,38 @@
 import dagster as dg
 
 from refill_assets.defs.automation.alerts import slack_on_failed_checks, slack_on_run_failure
-from refill_assets.defs.automation.jobs import nightly, refill_all
+from refill_assets.defs.automation.jobs import (
+    curate,
+    nightly,
+    nightly_job,
+    refill_all,
+    retrain,
+    score,
+    weekly_retrain,
+)
 from refill_assets.defs.ingest.assets import ingest_assets
+from refill_assets.defs.ml.assets import model_assets, training_snapshot
+from refill_assets.defs.ml.scores import rx_refill_scores
+from refill_assets.defs.ml.validation import validation
 from refill_assets.defs.publish.assets import build_publish_asset
 from refill_assets.defs.quality.eda import eda_report
 from refill_assets.defs.resources import build_resources
 from refill_assets.defs.transform.assets import dbt_models
 
-_pipeline = [*ingest_assets, dbt_models, eda_report]
+_pipeline = [
+    *ingest_assets,
+    dbt_models,
+    eda_report,
+    training_snapshot,
+    *model_assets,
+    validation,
+    rx_refill_scores,
+]
 
 defs = dg.Definitions(
     assets=[*_pipeline, build_publish_asset([k for a in _pipeline for k in a.keys])],
-    jobs=[refill_all],
-    schedules=[nightly],
+    jobs=[refill_all, curate, score, nightly_job, retrain],
+    schedules=[nightly, weekly_retrain],
     sensors=[slack_on_failed_checks, slack_on_run_failure],
     resources=build_resources(),
 )

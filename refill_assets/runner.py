@@ -1,4 +1,9 @@
-"""Run the whole graph for every delivery day up to a date, in one Dagster run.
+"""Run the graph for the delivery days up to a date, as Dagster runs.
+
+History (no ``since``): job ``refill_all`` over every day in one single-run
+backfill, then job ``score`` for the last day. Without training, job ``curate`` alone
+over the range. A night (``since``): job
+``nightly`` over ``since`` … ``as_of``.
 
 The run goes into the Dagster instance at ``DAGSTER_HOME`` when it is set (so
 ``make ui`` shows it), else into a throwaway one.
@@ -69,6 +74,11 @@ _SUMMARY_FIELDS = (
     "gap_ratio_median",
     "report",
     "path",
+    "rows",
+    "validation_mae_days",
+    "champion",
+    "promoted",
+    "model",
 )
 
 
@@ -88,7 +98,9 @@ def delivery_window(as_of: date | None, since: date | None) -> tuple[date, date]
     return max(since or days[0], first_partition), as_of or days[-1]
 
 
-def run_all(as_of: date | None = None, since: date | None = None) -> RunOutcome:
+def run_all(
+    as_of: date | None = None, since: date | None = None, training: bool = True
+) -> RunOutcome:
     window = delivery_window(as_of, since)
     if window is None:
         return RunOutcome(
@@ -100,7 +112,22 @@ def run_all(as_of: date | None = None, since: date | None = None) -> RunOutcome:
         )
     start, end = window
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else None
-    job = defs.resolve_job_def("refill_all")
+    if not training:  # the warehouse only: no features, models or scores
+        runs = [("curate", start, end)]
+    elif since is None:  # history: everything over the range, then the last day's scores
+        runs = [("refill_all", start, end), ("score", end, end)]
+    else:  # one night (or a few): the nightly job, scores with the current champion
+        runs = [("nightly", start, end)]
+    outcome = RunOutcome(True, start, end)
+    for job_name, first, last in runs:
+        _execute(job_name, first, last, instance, outcome)
+        if not outcome.success:
+            break
+    return outcome
+
+
+def _execute(job_name: str, start: date, end: date, instance, outcome: RunOutcome) -> None:
+    job = defs.resolve_job_def(job_name)
     tags = {
         "dagster/asset_partition_range_start": start.isoformat(),
         "dagster/asset_partition_range_end": end.isoformat(),
@@ -109,7 +136,7 @@ def run_all(as_of: date | None = None, since: date | None = None) -> RunOutcome:
     result = job.execute_in_process(
         run_config=quiet, instance=instance, tags=tags, raise_on_error=False
     )
-    outcome = RunOutcome(result.success, start, end)
+    outcome.success = outcome.success and result.success
     for event in result.all_events:
         if event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION:
             mat = event.event_specific_data.materialization
@@ -132,4 +159,3 @@ def run_all(as_of: date | None = None, since: date | None = None) -> RunOutcome:
         elif event.event_type == dg.DagsterEventType.STEP_FAILURE:
             message = event.event_specific_data.error.message.strip().splitlines()[0]
             outcome.error = f"step {event.step_key} failed: {message}"
-    return outcome

@@ -13,6 +13,9 @@ in CI and against S3 by changing variables, never code.
 | REFILL_SLACK_WEBHOOK_URL | unset (alert sensors stopped) | Slack incoming webhook for ops |
 | REFILL_REFERENCE_DATA | ../shared/data/smart-refills if present | real refill history |
 | MLFLOW_TRACKING_URI | sqlite under $REFILL_HOME/mlflow | MLflow tracking server or store |
+| REFILL_GATE_MARGIN | 0.10 | a challenger's MAE must be this share below the heuristic's |
+| REFILL_GATE_TOLERANCE | 0.05 | allowed MAE regression of a large segment vs the champion |
+| REFILL_TRUTH | `truth/` beside a local landing, if there | a simulator's truth (oracle) |
 """
 
 from __future__ import annotations
@@ -36,6 +39,9 @@ class Settings:
     reference_data: Path | None
     slack_webhook_url: str | None
     mlflow_tracking_uri: str
+    truth: Path | None
+    gate_margin: float
+    gate_tolerance: float
 
     @property
     def warehouse(self) -> Path:
@@ -54,8 +60,12 @@ class Settings:
         return self.home / "reports"
 
     @property
-    def mlflow_artifacts(self) -> Path:
-        return self.home / "mlflow" / "artifacts"
+    def features(self) -> Path:
+        return self.home / "features"
+
+    @property
+    def models(self) -> Path:
+        return self.home / "models"
 
     @property
     def run_logs(self) -> Path:
@@ -76,9 +86,10 @@ def load() -> Settings:
     ref = os.environ.get("REFILL_REFERENCE_DATA") or (
         str(default_ref) if default_ref.is_dir() else ""
     )
+    landing_uri = os.environ.get("REFILL_LANDING_URI", str(home / "world" / "landing"))
     settings = Settings(
         home=home,
-        landing_uri=os.environ.get("REFILL_LANDING_URI", str(home / "world" / "landing")),
+        landing_uri=landing_uri,
         pii_key=os.environ.get("REFILL_PII_KEY", DEV_PII_KEY),
         partitions_start=os.environ.get("REFILL_PARTITIONS_START", "2024-01-01"),
         s3_endpoint_url=os.environ.get("REFILL_S3_ENDPOINT_URL") or None,
@@ -86,11 +97,23 @@ def load() -> Settings:
         slack_webhook_url=os.environ.get("REFILL_SLACK_WEBHOOK_URL") or None,
         mlflow_tracking_uri=os.environ.get("MLFLOW_TRACKING_URI")
         or f"sqlite:///{home / 'mlflow' / 'mlflow.db'}",
+        truth=_truth(landing_uri),
+        gate_margin=float(os.environ.get("REFILL_GATE_MARGIN", "0.10")),
+        gate_tolerance=float(os.environ.get("REFILL_GATE_TOLERANCE", "0.05")),
     )
     # dbt's profile and Dagster's instance read these; derive them here so one variable rules
     os.environ.setdefault("REFILL_WAREHOUSE_PATH", str(settings.warehouse))
     os.environ.setdefault("REFILL_DAGSTER_STORAGE", str(settings.dagster_storage))
     return settings
+
+
+def _truth(landing_uri: str) -> Path | None:
+    """A simulated world writes its ground truth beside (never inside) the landing zone."""
+    given = os.environ.get("REFILL_TRUTH")
+    if given:
+        return Path(given)
+    beside = Path(landing_uri).parent / "truth"
+    return beside if "://" not in landing_uri and beside.is_dir() else None
 
 
 def dbt_executable() -> str:

@@ -13,6 +13,7 @@ Dagster definitions.
 from __future__ import annotations
 
 import subprocess
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import metadata
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+import polars.selectors as cs
 
 REGISTERED_MODEL = "refill_next_refill"
 EXPERIMENT = "refill"
@@ -76,6 +78,15 @@ def code_version() -> str:
     return sha + ("+dirty" if dirty else "")
 
 
+def as_model_input(frame: pl.DataFrame):
+    """Features as a logged model takes them: pandas, integers as doubles.
+
+    A column with a null arrives in pandas as float, and MLflow refuses to turn
+    int64 into float64, so the signature and every caller use doubles.
+    """
+    return frame.with_columns(cs.integer().cast(pl.Float64)).to_pandas()
+
+
 def _requirements() -> list[str]:
     return [f"{name}=={metadata.version(name)}" for name in _RUNTIME]
 
@@ -83,13 +94,12 @@ def _requirements() -> list[str]:
 def _pyfunc(model: Any):
     """An MLflow python model around any of ours: pandas in, pandas out."""
     import mlflow.pyfunc
-    import pandas as pd
 
     class RefillModel(mlflow.pyfunc.PythonModel):
         def __init__(self, inner: Any) -> None:
             self.inner = inner
 
-        def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
+        def predict(self, context, model_input, params=None):
             return self.inner.predict(pl.from_pandas(model_input)).to_pandas()
 
     return RefillModel(model)
@@ -120,14 +130,20 @@ def log_model_run(
         for folder, path in (files or {}).items():
             mlflow.log_artifact(str(path), artifact_path=folder)
         sample = example.head(5)
-        info = mlflow.pyfunc.log_model(
-            name="model",
-            python_model=_pyfunc(model),
-            signature=infer_signature(sample.to_pandas(), model.predict(sample).to_pandas()),
-            input_example=sample.to_pandas(),
-            pip_requirements=_requirements(),
-            registered_model_name=REGISTERED_MODEL,
-        )
+        with warnings.catch_warnings():
+            # MLflow asks for type hints (we give an explicit signature) and warns that a
+            # python_model is pickled (it is our own code, loaded by our own services)
+            warnings.filterwarnings("ignore", message=".*type hints to the `predict` method")
+            info = mlflow.pyfunc.log_model(
+                name="model",
+                python_model=_pyfunc(model),
+                signature=infer_signature(
+                    as_model_input(sample), model.predict(sample).to_pandas()
+                ),
+                input_example=as_model_input(sample),
+                pip_requirements=_requirements(),
+                registered_model_name=REGISTERED_MODEL,
+            )
     version = str(info.registered_model_version)
     client.set_model_version_tag(REGISTERED_MODEL, version, "model_name", model_name)
     client.set_model_version_tag(REGISTERED_MODEL, version, "dataset_hash", dataset_hash)

@@ -41,7 +41,8 @@ def test_every_partitioned_asset_backfills_in_a_single_run():
 
 def test_everything_that_opens_the_warehouse_is_in_the_pool_of_one():
     for node in GRAPH.asset_nodes:
-        if node.is_materializable:
+        # models read the training snapshot's Parquet file, never the warehouse
+        if node.is_materializable and node.group_name != "models":
             assert node.pools == {"warehouse"}, node.key
 
 
@@ -61,7 +62,26 @@ def test_dbt_error_tests_are_blocking_checks():
     assert any(GRAPH.get_check_spec(c).blocking for c in fills_checks)
 
 
-def test_nightly_schedule_targets_the_whole_graph():
-    schedule = defs.resolve_schedule_def("refill_all_schedule")
-    assert schedule.cron_schedule == "0 2 * * *"
-    assert defs.resolve_job_def("refill_all") is not None
+def test_jobs_split_history_nights_and_training():
+    nightly = defs.resolve_schedule_def("nightly_schedule")
+    assert nightly.cron_schedule == "0 2 * * *"
+    assert defs.resolve_schedule_def("retrain_schedule").cron_schedule == "0 4 * * 0"
+    scores = dg.AssetKey(["scores", "rx_refill_scores"])
+    lightgbm = dg.AssetKey(["models", "lightgbm"])
+    ingest = dg.AssetKey(["raw", "rx_orders"])
+
+    def keys(job: str) -> set:
+        return set(defs.resolve_job_def(job).asset_layer.selected_asset_keys)
+
+    assert ingest in keys("nightly") and scores in keys("nightly")
+    assert lightgbm not in keys("nightly")  # a night scores with the champion, never trains
+    assert lightgbm in keys("refill_all") and scores not in keys("refill_all")
+    assert keys("retrain") >= {lightgbm, dg.AssetKey(["models", "validation"])}
+    assert keys("score") == {scores, dg.AssetKey(["published_warehouse"])}
+
+
+def test_the_gate_is_a_blocking_check():
+    spec = GRAPH.get_check_spec(
+        dg.AssetCheckKey(dg.AssetKey(["models", "validation"]), "champion_gate")
+    )
+    assert spec.blocking

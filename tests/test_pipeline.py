@@ -29,6 +29,9 @@ def _env(home: Path) -> dict[str, str]:
         "REFILL_HOME": str(home),
         "REFILL_PII_KEY": "test-key",
         "REFILL_PARTITIONS_START": "2024-12-01",
+        # a three-month world is too small to demand a margin over the heuristic;
+        # the gate's rules have their own tests (test_gate.py)
+        "REFILL_GATE_MARGIN": "-1",
         "DAGSTER_HOME": str(ROOT),
         "REFILL_DAGSTER_STORAGE": str(home / "dagster"),
         "PATH": f"{Path(sys.executable).parent}:{env.get('PATH', '')}",
@@ -165,6 +168,7 @@ def test_rerun_is_idempotent_and_not_blocked_by_an_analyst(built):
             str(built["world"] / "landing"),
             "--as-of",
             "2025-02-15",
+            "--skip-training",
         )
         assert again.returncode == 0, again.stdout[-3000:]
         assert analyst.execute("SELECT count(*) FROM marts.fills").fetchone()[0] == before
@@ -174,3 +178,28 @@ def test_rerun_is_idempotent_and_not_blocked_by_an_analyst(built):
     for name, frame in built["first"].items():
         assert second[name].equals(frame), name
     assert before == built["first"]["marts.fills"].height
+
+
+def test_history_ends_with_the_champions_scores_for_the_last_day(built):
+    scores = "scores.rx_refill_scores"
+    window = next(line for line in built["stdout"].splitlines() if "delivery days" in line)
+    last = date.fromisoformat(window.split("…")[1].strip())
+    with duckdb.connect(str(built["warehouse"]), read_only=True) as con:
+        days = con.execute(
+            f"SELECT as_of_date, count(*), count(DISTINCT model_version) FROM {scores} GROUP BY 1"
+        ).fetchall()
+        active = con.execute(
+            "SELECT count(*) FROM marts.active_maintenance_rx_daily WHERE as_of_date = ?", [last]
+        ).fetchone()[0]
+        incoherent = con.execute(
+            f"SELECT count(*) FROM {scores} WHERE NOT (lapse_probability BETWEEN 0 AND 1"
+            " AND refill_date_p10 <= predicted_refill_date"
+            " AND predicted_refill_date <= refill_date_p90 AND predicted_refill_date >= as_of_date)"
+        ).fetchone()[0]
+    assert days == [(last, active, 1)] and active > 0
+    assert incoherent == 0
+    reports = built["home"] / "reports"
+    assert (reports / "validation.html").exists()
+    cards = {p.stem for p in (reports / "model_cards").glob("*.md")}
+    assert cards == {"heuristic", "lightgbm", "xgboost_aft", "coxnet"}
+    assert "models/validation" in built["stdout"] and "scores/rx_refill_scores" in built["stdout"]

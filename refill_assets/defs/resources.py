@@ -65,6 +65,33 @@ class SlackWebhook(dg.ConfigurableResource):
             post(self.webhook_url, message)
 
 
+class ModelStore(dg.ConfigurableResource):
+    """Where training snapshots, model files and MLflow live; and the oracle's truth, if any."""
+
+    home: str
+    tracking_uri: str
+    truth: str | None = None
+
+    @property
+    def snapshot(self) -> Path:
+        return Path(self.home) / "features" / "training_snapshot.parquet"
+
+    def model_dir(self, kind: str) -> Path:
+        return Path(self.home) / "models" / kind
+
+    @property
+    def artifacts(self) -> Path:
+        return Path(self.home) / "mlflow" / "artifacts"
+
+    @property
+    def truth_dir(self) -> Path | None:
+        return Path(self.truth) if self.truth else None
+
+    @property
+    def reports(self) -> Path:
+        return Path(self.home) / "reports"
+
+
 def build_resources() -> dict:
     s3 = S3Resource(endpoint_url=SETTINGS.s3_endpoint_url)
     return {
@@ -74,4 +101,9 @@ def build_resources() -> dict:
         "warehouse": WarehouseResource(home=str(SETTINGS.home)),
         "landing": LandingResource(uri=SETTINGS.landing_uri, pii_key=SETTINGS.pii_key, s3=s3),
         "slack": SlackWebhook(webhook_url=SETTINGS.slack_webhook_url),
+        "models": ModelStore(
+            home=str(SETTINGS.home),
+            tracking_uri=SETTINGS.mlflow_tracking_uri,
+            truth=str(SETTINGS.truth) if SETTINGS.truth else None,
+        ),
     }

@@ -1,14 +1,52 @@
-"""The one job that builds the whole graph, and its nightly schedule."""
+"""The jobs that build the graph, and their schedules.
+
+- ``refill_all``: everything but the nightly scores, over a range of delivery
+  days (the single-run backfill; `refill run` without --since).
+- ``curate``: landing to curated warehouse, reports and published copy; no
+  models (`refill run --skip-training`: reloading history, tests).
+- ``score``: the scores of one day and the analysts' copy after them.
+- ``nightly``: one night: ingestion, dbt, reports, scores with the current
+  champion and the published copy; no training.
+- ``retrain``: the training snapshot, every model and the gate.
+"""
 
 import dagster as dg
 
+SCORES = dg.AssetSelection.assets(["scores", "rx_refill_scores"])
+PUBLISHED = dg.AssetSelection.assets(["published_warehouse"])
+TRAINING = dg.AssetSelection.groups("features", "models")
+
 refill_all = dg.define_asset_job(
     "refill_all",
-    selection=dg.AssetSelection.all(),
-    description="Everything, for a range of delivery days (a single-run backfill).",
+    selection=dg.AssetSelection.all() - SCORES,
+    description="Everything but the scores, for a range of delivery days (single-run backfill).",
+)
+curate = dg.define_asset_job(
+    "curate",
+    selection=dg.AssetSelection.all() - SCORES - TRAINING,
+    description="Landing to curated warehouse, reports and the published copy; no models.",
+)
+score = dg.define_asset_job(
+    "score",
+    selection=SCORES | PUBLISHED,
+    description="The champion's scores for a day, then the analysts' copy.",
+)
+nightly_job = dg.define_asset_job(
+    "nightly",
+    selection=dg.AssetSelection.all() - TRAINING,
+    description="One night's deliveries through to the scores, with the current champion.",
+)
+retrain = dg.define_asset_job(
+    "retrain",
+    selection=TRAINING,
+    description="A fresh training snapshot, every model, validation and the champion gate.",
 )
 
 # Each night at 02:00 UTC, yesterday's deliveries (the partition that just closed).
 nightly = dg.build_schedule_from_partitioned_job(
-    refill_all, hour_of_day=2, default_status=dg.DefaultScheduleStatus.STOPPED
+    nightly_job, hour_of_day=2, default_status=dg.DefaultScheduleStatus.STOPPED
+)
+# Sundays at 04:00 UTC; models learn from weeks, not nights.
+weekly_retrain = dg.ScheduleDefinition(
+    job=retrain, cron_schedule="0 4 * * 0", default_status=dg.DefaultScheduleStatus.STOPPED
 )

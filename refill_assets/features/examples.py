@@ -1,0 +1,158 @@
+"""Training examples (point-in-time snapshots with labels) and scoring rows.
+
+Both get their features from ``feature_frame``, so a model sees at training
+exactly what it will see at scoring. Labels look into the future (the final
+truth of marts.refill_intervals); features never do.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+import polars as pl
+
+from refill_assets.features.frame import feature_frame
+
+# a fill's as-of days end here: past it the prescription is no longer active (contract)
+ACTIVE_LOOKBACK_DAYS = 180
+# a pseudo-random draw per (fill, seed, sample): DuckDB's hash of them, modulo a prime
+_MOD = 1_000_003
+
+SAMPLE_SQL = f"""
+with
+
+data_end as (
+    -- observation ends at the last fill date in the warehouse (as in refill_intervals)
+    select max(data_end_date) as data_end from marts.refill_intervals
+),
+
+windows as (
+    -- the days on which this fill is the latest known one: from its delivery,
+    -- before the next fill is known (and not after it happened), while the rx is
+    -- active, up to the data end
+    select
+        i.order_id, i.rx_id, i.pet_id, i.customer_id, i.fill_date,
+        i.effective_days_supply, i.next_fill_date, d.data_end,
+        i.known_from as window_start,
+        least(
+            coalesce(n.known_from, date '9999-12-31'),
+            coalesce(i.next_fill_date + 1, date '9999-12-31'),
+            i.fill_date + {ACTIVE_LOOKBACK_DAYS},
+            d.data_end + 1
+        ) as window_end
+    from marts.refill_intervals as i
+    left join marts.refill_intervals as n on n.order_id = i.next_order_id
+    cross join data_end as d
+    where i.is_maintenance
+),
+
+samples as (
+    select distinct
+        w.*,
+        w.window_start + cast(
+            cast(hash(w.order_id, $seed, s.sample) % {_MOD} as bigint)
+            * date_diff('day', w.window_start, w.window_end) // {_MOD}
+            as integer
+        ) as as_of_date
+    from windows as w
+    cross join range($samples) as s(sample)
+    where w.window_start < w.window_end
+)
+
+select
+    s.rx_id, s.as_of_date, s.order_id, s.pet_id, s.customer_id,
+    date_diff('day', s.as_of_date, s.next_fill_date) as days_to_refill,
+    coalesce(date_diff('day', s.as_of_date, s.next_fill_date) <= $horizon, false) as refilled,
+    case
+        when date_diff('day', s.as_of_date, s.next_fill_date) <= $horizon
+            then date_diff('day', s.as_of_date, s.next_fill_date)
+        else least($horizon, date_diff('day', s.as_of_date, s.data_end))
+    end as duration_days,
+    case
+        when s.effective_days_supply is null then null
+        when s.next_fill_date is not null
+            then s.next_fill_date > s.fill_date + s.effective_days_supply + $lapse
+        when s.data_end >= s.fill_date + s.effective_days_supply + $lapse then true
+    end as lapse
+from samples as s
+order by s.rx_id, s.as_of_date
+"""
+
+LABELS = ("days_to_refill", "duration_days", "refilled", "lapse")
+SEGMENTS = ("species", "drug_class", "channel", "autoship", "cycle_bucket")
+
+
+def training_examples(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    horizon_days: int = 120,
+    lapse_days: int = 30,
+    samples_per_fill: int = 2,
+    seed: int = 0,
+) -> pl.DataFrame:
+    """Point-in-time snapshots (rx_id, as_of_date) of maintenance prescriptions between
+    fills, with their labels, the features of ``feature_frame`` and ``cycle_bucket``
+    (30/60/90 by the last days' supply) for segment reports.
+
+    ``samples_per_fill`` as-of days are drawn per fill, uniformly over its window,
+    deterministically from ``seed``.
+    """
+    sampled = con.execute(
+        SAMPLE_SQL,
+        {"seed": seed, "samples": samples_per_fill, "horizon": horizon_days, "lapse": lapse_days},
+    ).pl()
+    features = feature_frame(con, sampled.select("rx_id", "as_of_date"))
+    return (
+        pl.concat(
+            [sampled.select("pet_id", "customer_id", "order_id", *LABELS), features],
+            how="horizontal",
+        )
+        # the fill the window was drawn for must be the latest fill known that day
+        # (a fill delivered out of order would otherwise label the wrong interval)
+        .filter(pl.col("last_order_id") == pl.col("order_id"))
+        # the population scored: active on the as-of day (the window keeps the fill within
+        # 180 days, so this asks that the pet be a living dog or cat as known that day)
+        .filter(pl.col("pet_active_rx") >= 1)
+        .drop("order_id")
+        .with_columns(
+            cycle_bucket=pl.when(pl.col("last_days_supply") <= 45)
+            .then(30)
+            .when(pl.col("last_days_supply") <= 75)
+            .then(60)
+            .when(pl.col("last_days_supply").is_not_null())
+            .then(90)
+        )
+        .select(
+            "rx_id",
+            "as_of_date",
+            "pet_id",
+            "customer_id",
+            *LABELS,
+            "cycle_bucket",
+            pl.exclude("rx_id", "as_of_date", "pet_id", "customer_id", *LABELS, "cycle_bucket"),
+        )
+    )
+
+
+def scoring_rows(con: duckdb.DuckDBPyConnection, as_of: date) -> pl.DataFrame:
+    """One row per active maintenance prescription on ``as_of`` (the contract's
+    definition, as marts.active_maintenance_rx_spans holds it) with its pet, customer
+    and the features of ``feature_frame``."""
+    active = con.execute(
+        """
+        select rx_id, cast($d as date) as as_of_date, pet_id, customer_id
+        from marts.active_maintenance_rx_spans
+        where active_from <= $d and $d < active_until
+        order by rx_id
+        """,
+        {"d": as_of},
+    ).pl()
+    features = feature_frame(con, active.select("rx_id", "as_of_date"))
+    return pl.concat([active.select("pet_id", "customer_id"), features], how="horizontal").select(
+        "rx_id",
+        "as_of_date",
+        "pet_id",
+        "customer_id",
+        pl.exclude("rx_id", "as_of_date", "pet_id", "customer_id"),
+    )
