@@ -3,11 +3,12 @@
 -- One row per active maintenance prescription per day, as known on that day:
 -- the spans of `active_maintenance_rx_spans` expanded over a date spine. A
 -- range join (not unnest), so a filter on as_of_date reaches the spine first
--- and reads only the spans covering those days.
+-- and reads only the spans covering those days. The view names its tables
+-- without the database (the file's name), so it works in any copy of the file.
 
 with spans as (
 
-    select * from {{ ref('active_maintenance_rx_spans') }}
+    select * from {{ ref('active_maintenance_rx_spans').include(database=False) }}
 
 ),
 
@@ -17,7 +18,7 @@ days as (
     from range(
         (select min(active_from) from spans),
         -- through the last delivery day: later days are not known yet
-        (select max(_dt) + 1 from {{ ref('stg_rx_order_versions') }}),
+        (select max(_dt) + 1 from {{ ref('stg_rx_order_versions').include(database=False) }}),
         interval 1 day
     )
 
