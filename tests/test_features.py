@@ -171,7 +171,7 @@ def test_labels_of_one_fill_by_hand(con, examples):
 
 
 def test_segments_and_sampling(con, examples):
-    assert set(examples["cycle_bucket"].drop_nulls().unique()) <= {30, 60, 90}
+    assert set(examples["cycle_days"].drop_nulls().unique()) <= {30, 60, 90}
     assert set(examples["species"].unique()) <= {"dog", "cat"}
     again = training_examples(con, seed=0)
     assert snapshot_hash(again) == snapshot_hash(examples)

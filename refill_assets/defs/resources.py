@@ -76,6 +76,10 @@ class ModelStore(dg.ConfigurableResource):
     def snapshot(self) -> Path:
         return Path(self.home) / "features" / "training_snapshot.parquet"
 
+    @property
+    def snapshot_digest(self) -> Path:
+        return self.snapshot.with_suffix(".sha256")
+
     def model_dir(self, kind: str) -> Path:
         return Path(self.home) / "models" / kind
 

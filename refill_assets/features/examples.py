@@ -80,7 +80,6 @@ order by s.rx_id, s.as_of_date
 """
 
 LABELS = ("days_to_refill", "duration_days", "refilled", "lapse")
-SEGMENTS = ("species", "drug_class", "channel", "autoship", "cycle_bucket")
 
 
 def training_examples(
@@ -92,7 +91,7 @@ def training_examples(
     seed: int = 0,
 ) -> pl.DataFrame:
     """Point-in-time snapshots (rx_id, as_of_date) of maintenance prescriptions between
-    fills, with their labels, the features of ``feature_frame`` and ``cycle_bucket``
+    fills, with their labels, the features of ``feature_frame`` and ``cycle_days``
     (30/60/90 by the last days' supply) for segment reports.
 
     ``samples_per_fill`` as-of days are drawn per fill, uniformly over its window,
@@ -116,7 +115,7 @@ def training_examples(
         .filter(pl.col("pet_active_rx") >= 1)
         .drop("order_id")
         .with_columns(
-            cycle_bucket=pl.when(pl.col("last_days_supply") <= 45)
+            cycle_days=pl.when(pl.col("last_days_supply") <= 45)
             .then(30)
             .when(pl.col("last_days_supply") <= 75)
             .then(60)
@@ -129,8 +128,8 @@ def training_examples(
             "pet_id",
             "customer_id",
             *LABELS,
-            "cycle_bucket",
-            pl.exclude("rx_id", "as_of_date", "pet_id", "customer_id", *LABELS, "cycle_bucket"),
+            "cycle_days",
+            pl.exclude("rx_id", "as_of_date", "pet_id", "customer_id", *LABELS, "cycle_days"),
         )
     )
 

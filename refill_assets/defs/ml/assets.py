@@ -66,6 +66,7 @@ def training_snapshot(
         frame = training_examples(con, samples_per_fill=config.samples_per_fill, seed=config.seed)
     digest = snapshot_hash(frame)
     write_parquet_atomic(frame, models.snapshot)
+    models.snapshot_digest.write_text(digest)  # each model logs it without rehashing
     return dg.MaterializeResult(
         metadata={
             "rows": frame.height,
@@ -79,7 +80,7 @@ def training_snapshot(
 
 def load_split(models: ModelStore):
     """The snapshot and its time split (deterministic: every model sees the same periods)."""
-    frame = pl.read_parquet(models.snapshot).rename({"cycle_bucket": "cycle_days"})
+    frame = pl.read_parquet(models.snapshot)
     return frame, time_split(frame)
 
 
@@ -101,7 +102,7 @@ def build_model_asset(kind: str) -> dg.AssetsDefinition:
         )
         from refill_assets.models.train import train
 
-        frame, split = load_split(models)
+        _, split = load_split(models)
         numeric = [n for n in registry.feature_names() if n not in registry.categorical_names()]
         trained = train(
             kind,
@@ -126,7 +127,7 @@ def build_model_asset(kind: str) -> dg.AssetsDefinition:
                 files["onnx"] = folder / "onnx"
             else:
                 context.log.warning(f"ONNX export of {kind} differs by {parity:.2e} days: not kept")
-        digest = snapshot_hash(frame)
+        digest = models.snapshot_digest.read_text()
         logged = tracking.log_model_run(
             models.tracking_uri,
             models.artifacts,
