@@ -5,6 +5,13 @@ refills) plus a per-prescription habit that the feature ``prior_lateness_mean`` 
 noisily; some owners lapse and never come back within the horizon. Labels follow the feature
 builder's conventions: a 120-day horizon, censoring when the data end first, lapse = no fill
 by run-out + 30 days.
+
+``make_frame`` is clean by default. ``missing_share`` and ``decimals`` opt in to what real
+feature frames look like (the ONNX parity test uses them): null history features and
+categories, a feature whose feed breaks so that only the latest rows lack it (missing at
+prediction time, never in training), and features stored rounded to a few decimals, whose
+values then often sit exactly halfway between two others, i.e. on a tree's split threshold.
+They draw from their own random stream, so the clean frame is the same with or without them.
 """
 
 from __future__ import annotations
@@ -41,7 +48,35 @@ def true_lateness(drug_class: str, autoship: bool) -> float:
     return CLASS_LATENESS[drug_class] + (AUTOSHIP_LATENESS if autoship else 0.0)
 
 
-def make_frame(n_rx: int = 2000, rows_per_rx: int = 10, seed: int = 0) -> pl.DataFrame:
+def _degrade(
+    frame: pl.DataFrame, missing_share: float, decimals: int | None, seed: int
+) -> pl.DataFrame:
+    """Real-frame blemishes on a clean frame (see the module docstring); labels untouched."""
+    rng = np.random.default_rng([seed, 1])
+    n = frame.height
+
+    def nulled(column: str, mask: np.ndarray) -> pl.Expr:
+        return pl.when(pl.Series(mask)).then(None).otherwise(pl.col(column)).alias(column)
+
+    # the feed of days_since_last_fill breaks for the last 10% of the as-of span
+    broken = frame.get_column("as_of_offset").to_numpy() >= 0.9 * AS_OF_SPAN_DAYS
+    degraded = frame.with_columns(
+        nulled("prior_lateness_mean", rng.random(n) < missing_share),
+        nulled("channel", rng.random(n) < missing_share),
+        nulled("days_since_last_fill", broken & (rng.random(n) < 4 * missing_share)),
+    )
+    if decimals is None:
+        return degraded
+    return degraded.with_columns(pl.col("prior_lateness_mean").round(decimals))
+
+
+def make_frame(
+    n_rx: int = 2000,
+    rows_per_rx: int = 10,
+    seed: int = 0,
+    missing_share: float = 0.0,
+    decimals: int | None = None,
+) -> pl.DataFrame:
     rng = np.random.default_rng(seed)
     species = rng.choice(["dog", "cat"], n_rx, p=[0.65, 0.35])
     drug_class = rng.choice(DRUG_CLASSES, n_rx)
@@ -88,13 +123,12 @@ def make_frame(n_rx: int = 2000, rows_per_rx: int = 10, seed: int = 0) -> pl.Dat
         }
     )
     as_of_date = pl.lit(FIRST_AS_OF) + pl.duration(days=pl.col("as_of_offset"))
-    return (
-        frame.with_columns(
-            as_of_date=as_of_date,
-            last_fill_date=as_of_date - pl.duration(days=pl.col("days_since_last_fill")),
-            days_to_refill=pl.col("days_to_refill").fill_nan(None),
-            lapse=pl.when(pl.col("lapse_known")).then(pl.col("lapse")),
-        )
-        .select(COLUMNS)
-        .sort("as_of_date", "rx_id")
+    frame = frame.with_columns(
+        as_of_date=as_of_date,
+        last_fill_date=as_of_date - pl.duration(days=pl.col("days_since_last_fill")),
+        days_to_refill=pl.col("days_to_refill").fill_nan(None),
+        lapse=pl.when(pl.col("lapse_known")).then(pl.col("lapse")),
     )
+    if missing_share > 0.0 or decimals is not None:
+        frame = _degrade(frame, missing_share, decimals, seed)
+    return frame.select(COLUMNS).sort("as_of_date", "rx_id")

@@ -13,9 +13,14 @@ class OrdinalEncoder:
     """Numeric columns as they are, categorical ones as codes learnt at fit.
 
     Codes follow the sorted category order so refits on the same data agree; unseen or null
-    categories become NaN, which trees route down their learnt missing-value branch. float32
-    because that is what ONNX tree ensembles compute in: native and exported models then
-    split on identical values.
+    categories become NaN, which trees route down their learnt missing-value branch (a
+    LightGBM feature without nulls in training has none: it reads NaN as 0.0, the first
+    category, and its ONNX export does the same).
+
+    float32 because that is what ONNX tree ensembles compute in, and this is the one place
+    both paths get their matrix from, at fit and at predict time: native and exported models
+    see identical values. ``onnx_export`` relies on it: its float32 rewrite of the LightGBM
+    thresholds is exact only for float32 inputs.
     """
 
     numeric: list[str]
