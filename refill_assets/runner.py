@@ -1,9 +1,9 @@
 """Run the graph for the delivery days up to a date, as Dagster runs.
 
 History (no ``since``): job ``refill_all`` over every day in one single-run
-backfill, then job ``score`` for the last day. Without training, job ``curate`` alone
-over the range. A night (``since``): job
-``nightly`` over ``since`` … ``as_of``.
+backfill, then job ``score`` for the last day. A night (``since``): job
+``nightly`` over ``since`` … ``as_of``. Without training, the warehouse only:
+job ``curate`` over the history, or a night's ``nightly`` without its scores.
 
 The run goes into the Dagster instance at ``DAGSTER_HOME`` when it is set (so
 ``make ui`` shows it), else into a throwaway one.
@@ -19,6 +19,7 @@ import dagster as dg
 
 from refill_assets.contract import EXTRACTS
 from refill_assets.definitions import defs
+from refill_assets.defs.automation.jobs import SCORES
 from refill_assets.defs.resources import SETTINGS, build_resources
 
 
@@ -112,29 +113,47 @@ def run_all(
         )
     start, end = window
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else None
-    if not training:  # the warehouse only: no features, models or scores
-        runs = [("curate", start, end)]
+    if not training and since is None:  # the warehouse only: no features, models or scores
+        runs = [("curate", start, end, None)]
+    elif not training:  # a night of the warehouse only
+        runs = [("nightly", start, end, SCORES)]
     elif since is None:  # history: everything over the range, then the last day's scores
-        runs = [("refill_all", start, end), ("score", end, end)]
+        runs = [("refill_all", start, end, None), ("score", end, end, None)]
     else:  # one night (or a few): the nightly job, scores with the current champion
-        runs = [("nightly", start, end)]
+        runs = [("nightly", start, end, None)]
     outcome = RunOutcome(True, start, end)
-    for job_name, first, last in runs:
-        _execute(job_name, first, last, instance, outcome)
+    for job_name, first, last, without in runs:
+        _execute(job_name, first, last, instance, outcome, without)
         if not outcome.success:
             break
     return outcome
 
 
-def _execute(job_name: str, start: date, end: date, instance, outcome: RunOutcome) -> None:
+def _execute(
+    job_name: str,
+    start: date,
+    end: date,
+    instance,
+    outcome: RunOutcome,
+    without: dg.AssetSelection | None,
+) -> None:
     job = defs.resolve_job_def(job_name)
+    selected = None
+    if without is not None:
+        graph = defs.resolve_asset_graph()
+        dropped = without.resolve(graph)
+        selected = [key for key in job.asset_layer.selected_asset_keys if key not in dropped]
     tags = {
         "dagster/asset_partition_range_start": start.isoformat(),
         "dagster/asset_partition_range_end": end.isoformat(),
     }
     quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
     result = job.execute_in_process(
-        run_config=quiet, instance=instance, tags=tags, raise_on_error=False
+        run_config=quiet,
+        instance=instance,
+        tags=tags,
+        raise_on_error=False,
+        asset_selection=selected,
     )
     outcome.success = outcome.success and result.success
     for event in result.all_events:

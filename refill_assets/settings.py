@@ -72,6 +72,12 @@ class Settings:
         return self.home / "logs"
 
     @property
+    def dbt_target(self) -> Path:
+        """dbt's artifacts, kept per home: its partial-parse state stays valid from run to run
+        (dbt re-parses the whole project when the profile, i.e. the warehouse path, changes)."""
+        return self.home / "dbt" / "target"
+
+    @property
     def dagster_storage(self) -> Path:
         return self.home / "dagster"
 

@@ -6,7 +6,6 @@ and logs in a temp folder, and the warehouse given by ``REFILL_WAREHOUSE_PATH``.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -23,7 +22,7 @@ def run_dbt(
     *args: str,
     warehouse: Path,
     work: Path,
-    dbt_vars: dict | None = None,
+    window: dict | None = None,
     check: bool = True,
 ) -> subprocess.CompletedProcess:
     cmd = [
@@ -38,12 +37,12 @@ def run_dbt(
         "--log-path",
         str(work / "logs"),
     ]
-    if dbt_vars:
-        cmd += ["--vars", json.dumps(dbt_vars)]
     env = {
         **os.environ,
         "REFILL_WAREHOUSE_PATH": str(warehouse),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        # the partition window, as the dbt asset passes it (macros/partition_window.sql)
+        **{f"REFILL_{bound.upper()}": day for bound, day in (window or {}).items()},
     }
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
     if check:

@@ -76,8 +76,29 @@ def keyed_run_was_used(work: Path) -> list[str]:
     ]
 
 
+def add_refill_due_across_a_month(everything: Path) -> None:
+    """R99, cat P2's second rx: one fill on 02-01 running out 02-29, so its on-time
+    outcome (run-out + 7 = 03-07) becomes observable between the data ends of the
+    03-11 and 04-20 steps (03-05 and 04-09): a February row changes in April."""
+    with duckdb.connect(str(everything)) as con:
+        con.execute(
+            "insert into raw.rx_orders select * replace ("
+            "'O99' as order_id, 'R99' as rx_id, date '2024-02-01' as fill_date, "
+            "timestamp '2024-02-01 15:00:00' as order_ts, "
+            "timestamp '2024-02-01 16:00:00' as updated_at, 28 as days_supply, "
+            "date '2024-02-01' as _dt, 'rx_0201.csv' as _file, 1 as _line) "
+            "from raw.rx_orders where order_id = 'O7'"
+        )
+        con.execute(
+            "insert into raw.files select * replace ("
+            "date '2024-02-01' as _dt, 'rx_0201.csv' as _file, md5('rx_0201.csv') as content_hash) "
+            "from raw.files where _file = 'rx_0115.csv'"
+        )
+
+
 def test_nightly_increments_match_full_build(tmp_path):
     everything = make_raw_warehouse(tmp_path / "everything.duckdb")
+    add_refill_due_across_a_month(everything)
     full_work = tmp_path / "full"
     full = copy_warehouse(everything, tmp_path / "full.duckdb")
     run_dbt("run", warehouse=full, work=full_work)
@@ -86,13 +107,13 @@ def test_nightly_increments_match_full_build(tmp_path):
     warehouse = copy_warehouse(everything, tmp_path / "nightly.duckdb")
     deliver(warehouse, everything, None, STEPS[0])
     first = {"min_date": FIRST_DT.isoformat(), "max_date": STEPS[0]}
-    run_dbt("run", warehouse=warehouse, work=work, dbt_vars=first)
+    run_dbt("run", warehouse=warehouse, work=work, window=first)
     assert keyed_run_was_used(work) == []  # a first build is a whole build
     for after, through in pairwise(STEPS):
         deliver(warehouse, everything, after, through)
         start = (date.fromisoformat(after) + timedelta(days=1)).isoformat()
         run_dbt(
-            "run", warehouse=warehouse, work=work, dbt_vars={"min_date": start, "max_date": through}
+            "run", warehouse=warehouse, work=work, window={"min_date": start, "max_date": through}
         )
         assert len(keyed_run_was_used(work)) == 8, through
 
@@ -105,7 +126,7 @@ def test_nightly_increments_match_full_build(tmp_path):
         "run",
         warehouse=warehouse,
         work=work,
-        dbt_vars={"min_date": STEPS[-1], "max_date": STEPS[-1]},
+        window={"min_date": STEPS[-1], "max_date": STEPS[-1]},
     )
     assert keyed_run_was_used(work) == []
     for name in curated_tables(full):

@@ -329,12 +329,12 @@ def test_incremental_windows_match_full_build(built, tmp_path):
         "run",
         warehouse=warehouse,
         work=tmp_path,
-        dbt_vars={"min_date": "2024-01-01", "max_date": "2024-03-31"},
+        window={"min_date": "2024-01-01", "max_date": "2024-03-31"},
     )
     window_b = {"min_date": "2024-03-15", "max_date": "2024-05-31"}
-    run_dbt("run", "--select", "tag:daily", warehouse=warehouse, work=tmp_path, dbt_vars=window_b)
+    run_dbt("run", "--select", "tag:daily", warehouse=warehouse, work=tmp_path, window=window_b)
     after_b = {name: table(warehouse, f"marts.{name}") for name in DAILY_TABLES}
-    run_dbt("run", "--select", "tag:daily", warehouse=warehouse, work=tmp_path, dbt_vars=window_b)
+    run_dbt("run", "--select", "tag:daily", warehouse=warehouse, work=tmp_path, window=window_b)
     for name in DAILY_TABLES:
         again = table(warehouse, f"marts.{name}")
         assert again == after_b[name], f"{name} changed when its window was re-run"
@@ -356,13 +356,13 @@ def test_late_rows_rebuild_the_day_they_belong_to(built, tmp_path):
             "inventory_daily",
             warehouse=warehouse,
             work=tmp_path,
-            dbt_vars={"min_date": day, "max_date": day},
+            window={"min_date": day, "max_date": day},
         )
     for name in ("engagement_daily", "inventory_daily"):
         assert table(warehouse, f"marts.{name}") == table(built, f"marts.{name}")
 
 
-# --- empty warehouse, bad vars ----------------------------------------------------------
+# --- empty warehouse, bad window --------------------------------------------------------
 
 
 def test_empty_raw_zone_builds(tmp_path):
@@ -383,7 +383,7 @@ def test_empty_raw_zone_builds(tmp_path):
         "engagement_daily",
         warehouse=warehouse,
         work=tmp_path,
-        dbt_vars={"min_date": "yesterday"},
+        window={"min_date": "yesterday"},
         check=False,
     )
     assert bad.returncode != 0

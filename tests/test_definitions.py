@@ -75,6 +75,8 @@ def test_jobs_split_history_nights_and_training():
 
     assert ingest in keys("nightly") and scores in keys("nightly")
     assert lightgbm not in keys("nightly")  # a night scores with the champion, never trains
+    eda = dg.AssetKey(["reports", "eda"])
+    assert eda not in keys("nightly") and eda in keys("retrain") and eda in keys("refill_all")
     assert lightgbm in keys("refill_all") and scores not in keys("refill_all")
     assert keys("retrain") >= {lightgbm, dg.AssetKey(["models", "validation"])}
     assert keys("score") == {scores, dg.AssetKey(["published_warehouse"])}

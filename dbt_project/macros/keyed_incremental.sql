@@ -126,11 +126,3 @@
     union all
     select rx_id from {{ ref('stg_rx_order_versions') }} where pet_id in ({{ changed_pets() }})
 {%- endmacro %}
-
-{#- adherence_monthly: also every rx whose measurement period still ran to the
-    data end (it grows with the data end). -#}
-{% macro changed_adherence_rx() -%}
-    {{ changed_rx() }}
-    union all
-    select rx_id from {{ this }} where period_end >= (select max(period_end) from {{ this }})
-{%- endmacro %}

@@ -1,22 +1,26 @@
 {#-
   The partition window of the daily models.
 
-  dbt vars `min_date` / `max_date` (strings YYYY-MM-DD, inclusive) bound the
-  days a run (re)builds. Either may be absent or null: that side is then
-  unbounded, so with neither the run covers the whole data range.
+  Environment variables REFILL_MIN_DATE / REFILL_MAX_DATE (YYYY-MM-DD,
+  inclusive) bound the days a run (re)builds. Either may be absent or empty:
+  that side is then unbounded, so with neither the run covers the whole data
+  range.
+
+  Why the environment and not --vars: a changed --vars makes dbt re-parse
+  the whole project, which every nightly run would pay. The window is read
+  only when executing (at parse time it is unbounded), so parsing never
+  depends on it and partial parsing holds from one night to the next.
 -#}
 
 {% macro partition_window() %}
-    {%- set bounds = {} -%}
+    {%- set bounds = {'min_date': none, 'max_date': none} -%}
+    {%- if not execute -%}{{ return(bounds) }}{%- endif -%}
     {%- for name in ['min_date', 'max_date'] -%}
-        {%- set value = var(name, none) -%}
-        {%- if value is none or (value | string | trim) in ('', 'None', 'null') -%}
-            {%- do bounds.update({name: none}) -%}
-        {%- else -%}
-            {%- set text = value | string | trim -%}
+        {%- set text = env_var('REFILL_' ~ (name | upper), '') | trim -%}
+        {%- if text != '' -%}
             {%- if not modules.re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2}$', text) -%}
                 {{ exceptions.raise_compiler_error(
-                    "dbt var " ~ name ~ " must be a date YYYY-MM-DD, got '" ~ text ~ "'") }}
+                    "REFILL_" ~ (name | upper) ~ " must be a date YYYY-MM-DD, got '" ~ text ~ "'") }}
             {%- endif -%}
             {%- do bounds.update({name: text}) -%}
         {%- endif -%}
@@ -24,16 +28,9 @@
     {%- if bounds.min_date is not none and bounds.max_date is not none
           and bounds.min_date > bounds.max_date -%}
         {{ exceptions.raise_compiler_error(
-            "min_date " ~ bounds.min_date ~ " is after max_date " ~ bounds.max_date) }}
+            "REFILL_MIN_DATE " ~ bounds.min_date ~ " is after REFILL_MAX_DATE " ~ bounds.max_date) }}
     {%- endif -%}
     {{ return(bounds) }}
-{% endmacro %}
-
-
-{#- SQL literal of a window bound, or `fallback` (an SQL expression) when the var is absent. -#}
-{% macro window_bound(name, fallback) %}
-    {%- set value = partition_window()[name] -%}
-    {%- if value is none -%}{{ fallback }}{%- else -%}date '{{ value }}'{%- endif -%}
 {% endmacro %}
 
 

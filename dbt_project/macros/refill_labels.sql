@@ -15,7 +15,8 @@
     end
 {%- endmacro %}
 
-{#- Post-hook of refill_intervals: every row takes the current data end. -#}
+{#- Post-hook of refill_intervals: every censored row takes the current data end
+    (the labels of the others do not depend on it). -#}
 {% macro move_data_end() %}
     update {{ this }}
     set
@@ -23,5 +24,6 @@
         duration_days = {{ duration_days('fill_date', 'days_to_next_fill', 'data_end.data_end_date') }},
         is_lapse = {{ is_lapse('runout_date', 'next_fill_date', 'data_end.data_end_date') }}
     from (select max(fill_date) as data_end_date from {{ ref('fills') }}) as data_end
-    where {{ this }}.data_end_date is distinct from data_end.data_end_date
+    where {{ this }}.is_censored
+        and {{ this }}.data_end_date is distinct from data_end.data_end_date
 {% endmacro %}

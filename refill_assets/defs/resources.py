@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import dagster as dg
@@ -15,6 +16,20 @@ from refill_assets.ingest.landing import Landing
 
 SETTINGS = settings_module.load()
 WAREHOUSE_POOL = "warehouse"  # every step that opens the DuckDB file; limit 1 in dagster.yaml
+
+
+class DbtCli(DbtCliResource):
+    """dagster-dbt's dbt resource, without its in-process dbt adapter.
+
+    dagster-dbt builds that adapter before every `dbt` subprocess, only for the
+    row-count and column-metadata features, which these assets do not use: it
+    loads dbt's adapter stack in the step's process first, 1.7 s of every run
+    (measured on the nightly). dagster-dbt runs without one whenever building
+    it fails, so None is a state it handles.
+    """
+
+    def _initialize_dbt_core_adapter(self, args: Sequence[str]) -> None:
+        return None
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -99,9 +114,7 @@ class ModelStore(dg.ConfigurableResource):
 def build_resources() -> dict:
     s3 = S3Resource(endpoint_url=SETTINGS.s3_endpoint_url)
     return {
-        "dbt": DbtCliResource(
-            project_dir=dbt_project, dbt_executable=settings_module.dbt_executable()
-        ),
+        "dbt": DbtCli(project_dir=dbt_project, dbt_executable=settings_module.dbt_executable()),
         "warehouse": WarehouseResource(home=str(SETTINGS.home)),
         "landing": LandingResource(uri=SETTINGS.landing_uri, pii_key=SETTINGS.pii_key, s3=s3),
         "slack": SlackWebhook(webhook_url=SETTINGS.slack_webhook_url),

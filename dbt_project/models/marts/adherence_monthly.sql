@@ -3,8 +3,8 @@
         materialized='incremental',
         incremental_strategy='append',
         on_schema_change='fail',
-        pre_hook="{{ replace_changed_keys('rx_id', changed_adherence_rx()) }}",
-        post_hook="{{ record_watermark() }}",
+        pre_hook="{{ replace_changed_rx_and_open_tails() }}",
+        post_hook="{{ record_watermark_and_drop_tail() }}",
     )
 }}
 -- depends_on: {{ ref('stg_rx_order_versions') }}
@@ -24,11 +24,15 @@
 -- On-time refill rate: among the fills whose run-out falls in the month and
 -- whose outcome is observable (next fill seen, or data end >= run-out + 7),
 -- the share refilled by run-out + 7 days. Null when no refill was due.
+--
+-- A nightly run rebuilds the rx with news whole and, of the rx whose last
+-- fill is still open, only the months the new data end can change
+-- (macros/adherence_tail.sql).
 
 with intervals as (
 
     select * from {{ ref('refill_intervals') }}
-    where {{ is_changed('rx_id') }}
+    where {{ is_changed_or_open('rx_id') }}
 
 ),
 
@@ -130,6 +134,7 @@ periods as (
         least(last_day(month_start), measure_end) as period_end
 
     from rx_months
+    where {{ is_rebuilt_month('rx_id', 'month_start') }}
 
 ),
 

@@ -75,7 +75,7 @@ final as (
         days_to_next_fill,
         days_to_next_fill / nullif(effective_days_supply, 0) as gap_ratio,
         next_fill_date is null as is_censored,
-        data_end_date,
+        case when next_fill_date is null then data_end_date end as data_end_date,
         {{ duration_days('fill_date', 'days_to_next_fill', 'data_end_date') }} as duration_days,
         runout_date,
         date_diff('day', fill_date, runout_date) as days_to_runout,

@@ -5,9 +5,10 @@
 - ``curate``: landing to curated warehouse, reports and published copy; no
   models (`refill run --skip-training`: reloading history, tests).
 - ``score``: the scores of one day and the analysts' copy after them.
-- ``nightly``: one night: ingestion, dbt, reports, scores with the current
-  champion and the published copy; no training.
-- ``retrain``: the training snapshot, every model and the gate.
+- ``nightly``: one night: ingestion, dbt, scores with the current champion and
+  the published copy; no training, no EDA report (a profile of the history
+  that one night barely moves).
+- ``retrain``: the EDA report, the training snapshot, every model and the gate.
 """
 
 import dagster as dg
@@ -15,6 +16,7 @@ import dagster as dg
 SCORES = dg.AssetSelection.assets(["scores", "rx_refill_scores"])
 PUBLISHED = dg.AssetSelection.assets(["published_warehouse"])
 TRAINING = dg.AssetSelection.groups("features", "models")
+EDA = dg.AssetSelection.assets(["reports", "eda"])
 
 refill_all = dg.define_asset_job(
     "refill_all",
@@ -33,13 +35,14 @@ score = dg.define_asset_job(
 )
 nightly_job = dg.define_asset_job(
     "nightly",
-    selection=dg.AssetSelection.all() - TRAINING,
+    selection=dg.AssetSelection.all() - TRAINING - EDA,
     description="One night's deliveries through to the scores, with the current champion.",
 )
 retrain = dg.define_asset_job(
     "retrain",
-    selection=TRAINING,
-    description="A fresh training snapshot, every model, validation and the champion gate.",
+    selection=TRAINING | EDA,
+    description="The EDA report, a fresh training snapshot, every model, validation and the "
+    "champion gate.",
 )
 
 # Each night at 02:00 UTC, yesterday's deliveries (the partition that just closed).

@@ -3,15 +3,17 @@
 dbt tests become asset checks; those with severity ``error`` block downstream.
 """
 
-import json
-from collections.abc import Mapping
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import date
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from refill_assets.defs.partitions import daily, single_run, window
-from refill_assets.defs.resources import WAREHOUSE_POOL
+from refill_assets.defs.resources import SETTINGS, WAREHOUSE_POOL
 from refill_assets.defs.transform.project import dbt_project
 
 
@@ -24,8 +26,24 @@ class RefillDbtTranslator(DagsterDbtTranslator):
         return spec.replace_attributes(group_name=group) if group else spec
 
 
-def dbt_vars(start, end) -> list[str]:
-    return ["--vars", json.dumps({"min_date": start.isoformat(), "max_date": end.isoformat()})]
+@contextmanager
+def partition_window_env(start: date, end: date) -> Iterator[None]:
+    """The window as dbt reads it (macros/partition_window.sql), while dbt is started.
+
+    `dbt.cli` copies the environment when it starts the subprocess, so the
+    variables need only live around that call.
+    """
+    names = {"REFILL_MIN_DATE": start.isoformat(), "REFILL_MAX_DATE": end.isoformat()}
+    before = {name: os.environ.get(name) for name in names}
+    os.environ.update(names)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 @dbt_assets(
@@ -44,5 +62,6 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     only the keys touched since their last build when the window is new days
     (the nightly run), else the whole table (macros/keyed_incremental.sql).
     """
-    start, end = window(context)
-    yield from dbt.cli(["build", *dbt_vars(start, end)], context=context).stream()
+    with partition_window_env(*window(context)):
+        invocation = dbt.cli(["build"], context=context, target_path=SETTINGS.dbt_target)
+    yield from invocation.stream()
