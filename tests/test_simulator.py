@@ -15,13 +15,16 @@ from datetime import date
 from fractions import Fraction
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pyarrow.parquet as pq
 import pytest
 
 from refill_assets.contract import ACUTE_CLASSES, DRUG_CLASSES, EXTRACTS, PETS, RX_ORDERS
+from refill_assets.models.oracle import oracle_predictions, read_truth
 from refill_assets.refill_gaps import gap_ratio_summary, gap_ratios, read_smart_refills
 from refill_assets.simulator import SimulationSummary, simulate
+from refill_assets.simulator.truth import DRAWS_COLUMN, LAPSE_GRACE_DAYS, STOP_DRAW, TRUTH_DRAWS
 
 START, END = date(2025, 1, 1), date(2025, 4, 30)
 TIMESTAMP = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$"
@@ -413,3 +416,41 @@ def test_gap_ratios_by_hand():
     assert gap_ratios(fills).to_list() == [1.0, 1.5]  # b has two fills: too few
     assert gap_ratio_summary([1.0, 1.5])["median"] == 1.25
     assert gap_ratio_summary([])["n"] == 0
+
+
+def test_stored_draws_reproduce_the_summaries(world):
+    truth = pl.read_parquet(world.truth / "next_fill.parquet")
+    assert truth.schema[DRAWS_COLUMN] == pl.List(pl.Int16)
+    draws = truth[DRAWS_COLUMN].list.to_array(TRUTH_DRAWS).to_numpy()
+    assert draws.shape == (len(truth), TRUTH_DRAWS)
+    assert (np.diff(draws, axis=1) >= 0).all()  # sorted, stops first
+    assert ((draws == STOP_DRAW) | (draws >= 1)).all()
+    refill = draws != STOP_DRAW
+    supply = truth["days_supply"].to_numpy()[:, None]
+    lapse = (~refill | (draws > supply + LAPSE_GRACE_DAYS)).mean(axis=1)
+    assert np.array_equal(lapse, truth["true_lapse_probability"].to_numpy())
+    some = refill.any(axis=1)
+    assert truth["true_p50_days"].is_not_null().to_numpy().tolist() == some.tolist()
+    for i in np.flatnonzero(some):
+        gap = draws[i][refill[i]]
+        stored = truth.row(int(i), named=True)
+        assert stored["true_mean_days"] == pytest.approx(gap.mean(), rel=1e-12)
+        for q in (10, 50, 90):
+            assert stored[f"true_p{q}_days"] == pytest.approx(np.quantile(gap, q / 100), abs=1e-9)
+
+
+def test_the_oracle_on_the_fill_day_is_the_stored_law(world):
+    truth = read_truth(world.truth)
+    assert DRAWS_COLUMN in truth.columns
+    day = pl.read_parquet(world.truth / "next_fill.parquet", columns=["fill_date"])["fill_date"]
+    frame = truth.select(last_order_id="order_id", last_fill_date=day, as_of_date=day)
+    pred = oracle_predictions(frame, truth)
+    assert pred["has_truth"].to_list() == truth["true_p50_days"].is_not_null().to_list()
+    both = pl.concat([truth, pred], how="horizontal").filter("has_truth")
+    for mine, stored in (
+        ("predicted_days_to_refill", "true_p50_days"),
+        ("p10_days", "true_p10_days"),
+        ("p90_days", "true_p90_days"),
+        ("lapse_probability", "true_lapse_probability"),
+    ):
+        assert (both[mine] - both[stored]).abs().max() < 1e-9, mine

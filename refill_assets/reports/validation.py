@@ -65,7 +65,8 @@ def write_report(
             "Headline metrics on the temporal holdout",
             f"Test period {window}. Timing metrics on rows with an observed refill, lapse "
             "metrics on rows whose lapse is decided; the oracle row uses only rows the "
-            "simulator's truth covers (its prediction as made on the fill day).",
+            "simulator's truth covers (its next-fill law given no refill before the as-of "
+            "day: 64 draws per fill, conditioned on the wait since the last fill).",
             tables=[result.metrics],
         ),
         Section(

@@ -162,7 +162,14 @@ what really happened: ``next_fill_date`` (null if none by ``end``) and
 Monte Carlo estimate: ``draw_next`` (the very function that built the
 world) drawn 64 times from the state at the fill, churn drawn from the
 hazard rather than the realised date (exponential lifetimes have no
-memory, so this is the same law). The orphan order is not in the truth.
+memory, so this is the same law). The 64 draws themselves are the last
+column, ``draw_gap_days`` (a list of 64 Int16, sorted ascending): the days
+from the fill to the next fill in each draw, or -1 (``truth.STOP_DRAW``)
+where the draw ends the prescription (owner stopped, pet died or
+transferred, owner left, reauthorization denied or expired, acute course
+complete). The summaries are computed from exactly these draws; the oracle
+(``refill_assets.models.oracle``) conditions them on the wait observed on a
+later day. The orphan order is not in the truth.
 ``pets.parquet``: each pet's adherence profile, engagement level and
 auto-ship flag.
 """

@@ -4,6 +4,19 @@ For each fill, ``behaviour.draw_next`` is drawn ``TRUTH_DRAWS`` times from
 the state the process had at that fill (the same function, the same state,
 fresh randomness: an honest Monte Carlo estimate of the law the world was
 drawn from). Fills go in chunks, each with its own seed, to bound memory.
+
+The draws themselves are kept, in ``DRAWS_COLUMN`` (``draw_gap_days``): a
+list of ``TRUTH_DRAWS`` Int16 per fill, the days from the fill to the next
+fill in each draw, ``STOP_DRAW`` (-1) where the draw ends the prescription
+(owner stopped, pet died or transferred, owner left, reauthorization denied
+or expired, acute course complete; gaps are always >= 1, so -1 is never a
+gap). Each list is sorted ascending (stops first): the draws are
+independent, their order carries nothing, and sorted lists compress better.
+The summary columns are functions of them: mean and linearly interpolated
+QUANTILES (``np.quantile``'s default) of the non-negative entries, and the
+share of entries that are -1 or exceed ``days_supply + LAPSE_GRACE_DAYS``.
+From them the oracle (``refill_assets.models.oracle``) conditions on the
+wait seen on any later day.
 """
 
 from __future__ import annotations
@@ -31,6 +44,15 @@ TRUTH_DRAWS = 64
 LAPSE_GRACE_DAYS = 30  # the contract's lapse: no fill by run-out + 30 days
 CHUNK_FILLS = 16_000
 QUANTILES = (0.1, 0.5, 0.9)
+DRAWS_COLUMN = "draw_gap_days"
+STOP_DRAW = -1  # in DRAWS_COLUMN: this draw ends the prescription (no next fill)
+SUMMARY_COLUMNS = (
+    "true_mean_days",
+    "true_p10_days",
+    "true_p50_days",
+    "true_p90_days",
+    "true_lapse_probability",
+)
 
 
 def _masked_quantiles(gap: np.ndarray, refill: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -55,32 +77,35 @@ def _masked_quantiles(gap: np.ndarray, refill: np.ndarray) -> tuple[np.ndarray, 
     return tuple(out)
 
 
-def _chunk(state: FillState, cat, tl, seed: int, index: int) -> np.ndarray:
+def _chunk(state: FillState, cat, tl, seed: int, index: int) -> tuple[np.ndarray, np.ndarray]:
+    """The summaries (fills x 5) and the sorted draws (fills x TRUTH_DRAWS, Int16)."""
     rng = np.random.default_rng([seed, 0x7E57, index])
     nxt = draw_next(state, cat, tl, rng, draws=TRUTH_DRAWS, detail=False)
     refill = nxt.reason == CONTINUES
     gap = nxt.gap
     lapse = ~refill | (gap > state.days_supply + LAPSE_GRACE_DAYS)
-    return np.column_stack([*_masked_quantiles(gap, refill), lapse.mean(axis=0)])
+    summaries = np.column_stack([*_masked_quantiles(gap, refill), lapse.mean(axis=0)])
+    # gaps are days within a world of months: far below Int16's 32,767
+    kept = np.where(refill, np.minimum(gap, np.iinfo(np.int16).max), STOP_DRAW)
+    return summaries, np.sort(kept.astype(np.int16).T, axis=1)
 
 
 def next_fill_truth(
     fills: pl.DataFrame, cat: CatalogArrays, tl: Timeline, seed: int
 ) -> pl.DataFrame:
-    """The truth columns for ``fills`` (one row each, same order)."""
+    """The truth columns for ``fills`` (one row each, same order): SUMMARY_COLUMNS, DRAWS_COLUMN."""
     state = FillState(**{c: fills[c].to_numpy() for c in STATE_COLUMNS})
     parts = [
         _chunk(state.take(slice(i, i + CHUNK_FILLS)), cat, tl, seed, i)
         for i in range(0, len(fills), CHUNK_FILLS)
     ]
-    values = np.concatenate([*parts, np.empty((0, 5))])
-    names = ("true_mean_days", "true_p10_days", "true_p50_days", "true_p90_days")
-    return pl.DataFrame(
-        {
-            **{name: values[:, i] for i, name in enumerate(names)},
-            "true_lapse_probability": values[:, 4],
-        }
-    ).fill_nan(None)
+    values = np.concatenate([*(p[0] for p in parts), np.empty((0, 5))])
+    draws = np.concatenate([*(p[1] for p in parts), np.empty((0, TRUTH_DRAWS), np.int16)])
+    return (
+        pl.DataFrame({name: values[:, i] for i, name in enumerate(SUMMARY_COLUMNS)})
+        .fill_nan(None)
+        .with_columns(pl.Series(DRAWS_COLUMN, draws).cast(pl.List(pl.Int16)))
+    )
 
 
 def _outcome(last_day: int) -> pl.Expr:
@@ -122,9 +147,10 @@ def write_truth(w: World, orders: pl.DataFrame, folder: Path) -> int:
         pet_id=ident("P", pl.col("pet"), 7),
         fill_date=_as_date(pl.col("day"), w.tl),
         days_supply="days_supply",
-        **{name: name for name in truth.columns},
+        **{name: name for name in SUMMARY_COLUMNS},
         next_fill_date=pl.when(known).then(_as_date(pl.col("next_day"), w.tl)),
         outcome=_outcome(w.last_day),
+        **{DRAWS_COLUMN: DRAWS_COLUMN},
     ).write_parquet(folder / "next_fill.parquet")
     _pets_truth(w).write_parquet(folder / "pets.parquet")
     return len(fills)
