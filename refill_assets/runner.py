@@ -176,5 +176,8 @@ def _execute(
         elif event.event_type == dg.DagsterEventType.STEP_SUCCESS:
             outcome.step_seconds[event.step_key] = event.event_specific_data.duration_ms / 1000
         elif event.event_type == dg.DagsterEventType.STEP_FAILURE:
-            message = event.event_specific_data.error.message.strip().splitlines()[0]
+            error = event.event_specific_data.error
+            while error.cause is not None:  # the step's own exception, not Dagster's wrapper
+                error = error.cause
+            message = error.message.strip().splitlines()[0]
             outcome.error = f"step {event.step_key} failed: {message}"

@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 
 import numpy as np
 import polars as pl
 import pytest
-from model_fixture import CATEGORICAL, NUMERIC, make_frame, true_lateness
+from model_fixture import (
+    CATEGORICAL,
+    DATA_END,
+    FIRST_AS_OF,
+    HORIZON,
+    NUMERIC,
+    make_frame,
+    true_lateness,
+)
 from polars.testing import assert_frame_equal
 
 from refill_assets.models.heuristic import HeuristicModel
 from refill_assets.models.lgbm import LgbmModel
 from refill_assets.models.metrics import evaluate
 from refill_assets.models.schema import PREDICTION_COLUMNS
-from refill_assets.models.split import Split, time_split
+from refill_assets.models.split import Split, censor_at, time_split
 from refill_assets.models.survival import CoxnetModel
 from refill_assets.models.tuning import tune
 from refill_assets.models.xgb_aft import XgbAftModel
@@ -51,8 +60,36 @@ def test_split_is_ordered_and_labels_stop_at_each_cut(split: Split):
         assert part.filter(pl.col("duration_days") > window).is_empty()
         assert part.filter(pl.col("refilled") & (pl.col("duration_days") >= window)).is_empty()
         assert part.filter(pl.col("days_to_refill").is_not_null() != pl.col("refilled")).is_empty()
+    # the test period has complete follow-up: every row refilled or was followed to the horizon
+    horizon = timedelta(days=int(HORIZON))
+    assert split.data_end == DATA_END and split.test["as_of_date"].max() <= DATA_END - horizon
+    assert split.test.filter(~pl.col("refilled") & (pl.col("duration_days") < HORIZON)).is_empty()
+    assert split.test.filter(
+        pl.col("days_to_refill").is_not_null() != pl.col("refilled")
+    ).is_empty()
+    # the rows after data end - horizon are in no period
+    later = make_frame().filter(pl.col("as_of_date") > DATA_END - horizon).height
     rows = split.train.height + split.validation.height + split.test.height
-    assert rows == make_frame().height
+    assert later > 0 and rows + later == make_frame().height
+
+
+def test_split_takes_an_explicit_data_end_and_checks_it(split: Split):
+    frame = make_frame(n_rx=300)
+    assert time_split(frame).cuts == time_split(frame, data_end=DATA_END).cuts
+    earlier = time_split(frame, data_end=DATA_END - timedelta(days=30))
+    assert earlier.test["as_of_date"].max() < split.test["as_of_date"].max()
+    with pytest.raises(ValueError, match="censored before the 120-day horizon"):
+        time_split(frame, data_end=DATA_END + timedelta(days=30))
+
+
+def test_a_world_too_short_for_the_follow_up_fails_naming_the_span():
+    frame = make_frame(n_rx=300).filter(pl.col("as_of_date") < FIRST_AS_OF + timedelta(days=150))
+    # labels of a world whose data end 100 days after its first as-of day
+    short = censor_at(frame, FIRST_AS_OF + timedelta(days=100)).filter(
+        pl.col("as_of_date") < FIRST_AS_OF + timedelta(days=100)
+    )
+    with pytest.raises(ValueError, match="need 120 days of data after them"):
+        time_split(short)
 
 
 def test_heuristic_learns_the_segment_buffer(fitted: dict):
@@ -124,3 +161,14 @@ def test_tuning_is_bounded_and_reproducible(split: Split):
     assert len(runs[0].trials) == 2
     assert runs[0].best_params == runs[1].best_params
     assert runs[0].best_mae_days == runs[1].best_mae_days
+
+
+@pytest.mark.parametrize("name", list(FACTORIES))
+def test_a_feature_with_no_training_value_is_ignored_not_fatal(split: Split, name: str):
+    # a short history has no third interval yet: the feed is all null in training
+    column = "prior_lateness_mean"
+    blank = split.train.with_columns(pl.lit(None, dtype=pl.Float64).alias(column))
+    pred = FACTORIES[name]().fit(blank).predict(split.test)
+    assert pred.height == split.test.height
+    assert pred.null_count().sum_horizontal().item() == 0
+    assert evaluate(pred, split.test)["mae_days"] < 30

@@ -2,8 +2,11 @@
 
 Which rows each metric uses:
 - timing (MAE, median absolute error, within ±3/±7 days, p10–p90 coverage): rows with an
-  observed refill (``days_to_refill`` not null). Censored rows have no true refill day; note
-  this favours short gaps, so coverage here slightly overstates coverage of all owners.
+  observed refill (``days_to_refill`` not null). Censored rows have no true refill day. On
+  the test period (complete follow-up, see models.split) these are exactly the rows that
+  refill within the horizon; on re-censored rows (validation) the data end truncates long
+  waits more than short ones, so those figures favour short gaps: compare models there, not
+  with the test.
 - lapse (ROC-AUC, PR-AUC, Brier, calibration): rows whose ``lapse`` label is known.
 ``pred`` and ``frame`` are row-aligned (``predict`` keeps the input order).
 """

@@ -35,8 +35,13 @@ class OneHotStandardizer:
 
     def fit(self, frame: pl.DataFrame) -> OneHotStandardizer:
         x = frame.select(pl.col(self.numeric).cast(pl.Float64)).to_numpy()
-        self.means = np.nanmean(x, axis=0)
-        scales = np.nanstd(x, axis=0)
+        # a column with no value in training (a short history has no third interval yet)
+        # becomes a constant 0: no information, and no NaN reaching the solver
+        seen = ~np.isnan(x).all(axis=0)
+        self.means = np.zeros(x.shape[1])
+        scales = np.zeros(x.shape[1])
+        self.means[seen] = np.nanmean(x[:, seen], axis=0)
+        scales[seen] = np.nanstd(x[:, seen], axis=0)
         self.scales = np.where(scales > 0, scales, 1.0)
         # the first category is the reference level, so the design has no redundant column
         self.categories = {

@@ -17,6 +17,7 @@ from refill_assets.defs.ml.assets import load_split
 from refill_assets.defs.resources import SETTINGS, ModelStore
 from refill_assets.features import registry
 from refill_assets.models.gate import GatePolicy, decide
+from refill_assets.models.labels import HORIZON_DAYS
 from refill_assets.models.oracle import oracle_predictions, read_truth
 from refill_assets.models.schema import KINDS, PREDICTION_COLUMNS
 from refill_assets.reports.page import markdown_table
@@ -101,7 +102,11 @@ def validation(context: dg.AssetExecutionContext, config: GateConfig, models: Mo
     tracking.record_decision(uri, artifacts, records[challenger]["run_id"], decision.as_dict())
     in_effect = tracking.champion(uri, artifacts)
 
-    window = f"{split.cuts[1]} … {split.test['as_of_date'].max()}"
+    # every test row is followed for the whole horizon (models.split): say so with the window
+    window = (
+        f"{split.cuts[1]} … {split.test['as_of_date'].max()} (as-of days, each followed up "
+        f"for {HORIZON_DAYS:g} days; data end {split.data_end})"
+    )
     report = write_report(
         models.reports / "validation.html", holdout, result, decision.as_dict(), window
     )
