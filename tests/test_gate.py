@@ -24,6 +24,15 @@ def test_first_champion_needs_only_the_margin():
     short = decide("lgbm", 3.7, 4.0, segments({"dog": 3.4}))  # 7.5 % better, 10 % needed
     assert not short.promoted
     assert "misses the 10% margin" in short.reasons[0]
+    # nothing serves yet: the baseline does until a challenger passes
+    assert short.fallback == "heuristic" and "baseline serves" in short.reasons[-1]
+    assert ok.fallback is None
+
+
+def test_a_failing_challenger_keeps_the_current_champion():
+    champion = segments({"dog": 3.4})
+    kept = decide("xgb", 3.9, 4.0, segments({"dog": 3.4}), "lgbm", champion)
+    assert not kept.promoted and kept.fallback is None
 
 
 def test_a_large_segment_regression_blocks():

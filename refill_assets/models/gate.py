@@ -5,8 +5,11 @@ Two rules, both on the temporal holdout:
    share: 0.10 = 10 % lower);
 2. against the current champion, no *large* segment (≥ ``min_rows`` rows)
    gets worse by more than ``tolerance`` (a share of the champion's MAE).
-With no current champion only rule 1 applies. The decision carries every
-reason, for metadata and MLflow.
+With no current champion only rule 1 applies, and a challenger that misses it
+leaves the heuristic baseline as the first champion (``fallback``): the nightly
+scores never wait for a model to earn its place, and the baseline is what any
+challenger has to beat anyway. The decision carries every reason, for metadata
+and MLflow.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 import polars as pl
+
+BASELINE = "heuristic"
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,7 @@ class Decision:
     champion: str | None
     reasons: list[str] = field(default_factory=list)
     regressions: list[dict] = field(default_factory=list)
+    fallback: str | None = None  # promoted instead of the challenger (no champion yet)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -60,7 +66,11 @@ def decide(
             f"by more than {policy.tolerance:.0%}"
         )
     promoted = beats and not regressions
-    return Decision(promoted, challenger, champion, reasons, regressions)
+    fallback = None
+    if not promoted and champion is None:
+        fallback = BASELINE
+        reasons.append(f"no champion yet: the {BASELINE} baseline serves until a challenger passes")
+    return Decision(promoted, challenger, champion, reasons, regressions, fallback)
 
 
 def _regressions(new: pl.DataFrame, old: pl.DataFrame, policy: GatePolicy) -> list[dict]:

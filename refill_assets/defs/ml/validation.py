@@ -97,8 +97,9 @@ def validation(context: dg.AssetExecutionContext, config: GateConfig, models: Mo
         GatePolicy(config.margin, config.tolerance, config.min_rows),
     )
     uri, artifacts = models.tracking_uri, models.artifacts
-    if decision.promoted:
-        tracking.promote(uri, artifacts, records[challenger]["version"], decision.as_dict())
+    if decision.promoted or decision.fallback:
+        promoted = challenger if decision.promoted else decision.fallback
+        tracking.promote(uri, artifacts, records[promoted]["version"], decision.as_dict())
     tracking.record_decision(uri, artifacts, records[challenger]["run_id"], decision.as_dict())
     in_effect = tracking.champion(uri, artifacts)
 
