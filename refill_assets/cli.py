@@ -2,6 +2,8 @@
 
 refill simulate --out DIR [--pets N] [--start DATE] [--end DATE] [--seed S]
 refill run [--landing URI] [--home DIR] [--as-of DATE] [--since DATE] [--skip-training]
+refill import-dispensing --history FILE [--drugs FILE] --out DIR [--columns K=NAME,...]
+    [--drug-columns K=NAME,...] [--species dog|cat]
 """
 
 from __future__ import annotations
@@ -46,13 +48,77 @@ def _parser() -> argparse.ArgumentParser:
         help="the curated warehouse only: no features, models or scores",
     )
     r.set_defaults(func=_run)
+    i = sub.add_parser(
+        "import-dispensing",
+        help="turn a dispensing history (patient, drug, fill date, quantity, days' supply)"
+        " into a landing zone",
+    )
+    i.add_argument("--history", type=Path, required=True, help="tab- or comma-separated fills")
+    i.add_argument("--drugs", type=Path, help="drug table with the drugs' names (optional)")
+    i.add_argument("--out", type=Path, required=True, help="writes OUT/landing only")
+    i.add_argument(
+        "--columns",
+        type=_mapping,
+        default={},
+        help="history headers, e.g. patient=PID,drug=RXN,fill_date=DATE,quantity=Q,days_supply=DAYS"
+        " (these are the defaults)",
+    )
+    i.add_argument(
+        "--drug-columns",
+        type=_mapping,
+        default={},
+        help="drug table headers, e.g. drug=RxNorm,name=Name (the defaults)",
+    )
+    i.add_argument(
+        "--species",
+        default="dog",
+        help="the species written for every patient (dog or cat: the platform models only these)",
+    )
+    i.set_defaults(func=_import_dispensing)
     return p
+
+
+def _mapping(text: str) -> dict[str, str]:
+    pairs = [part.split("=", 1) for part in text.split(",") if part.strip()]
+    if any(len(pair) != 2 for pair in pairs):
+        raise argparse.ArgumentTypeError(f"expected KEY=HEADER[,KEY=HEADER…], got {text!r}")
+    return {key.strip(): header.strip() for key, header in pairs}
 
 
 def _simulate(args: argparse.Namespace) -> int:
     from refill_assets.simulator import simulate
 
     summary = simulate(args.out, pets=args.pets, start=args.start, end=args.end, seed=args.seed)
+    print(json.dumps(summary.as_dict(), indent=2, default=str))
+    return 0
+
+
+def _import_dispensing(args: argparse.Namespace) -> int:
+    from refill_assets.imports.dispensing import (
+        DispensingHistoryError,
+        DrugColumns,
+        HistoryColumns,
+        import_dispensing,
+    )
+
+    try:
+        columns = HistoryColumns(**args.columns)
+        drug_columns = DrugColumns(**args.drug_columns)
+    except TypeError as e:  # a key that is not a field
+        print(f"refill import-dispensing: unknown column key: {e}", file=sys.stderr)
+        return 2
+    try:
+        summary = import_dispensing(
+            args.history,
+            args.out,
+            args.drugs,
+            columns=columns,
+            drug_columns=drug_columns,
+            species=args.species,
+        )
+    except DispensingHistoryError as e:
+        print(f"refill import-dispensing: {e}", file=sys.stderr)
+        return 2
     print(json.dumps(summary.as_dict(), indent=2, default=str))
     return 0
 

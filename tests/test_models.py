@@ -172,3 +172,11 @@ def test_a_feature_with_no_training_value_is_ignored_not_fatal(split: Split, nam
     assert pred.height == split.test.height
     assert pred.null_count().sum_horizontal().item() == 0
     assert evaluate(pred, split.test)["mae_days"] < 30
+
+
+def test_coxnet_fits_when_every_categorical_has_one_level(split: Split):
+    # a real history may know one channel and one species only: no dummy columns at all
+    single = split.train.with_columns(pl.lit("dog").alias(c) for c in CATEGORICAL)
+    pred = FACTORIES["coxnet"]().fit(single).predict(split.test)
+    assert pred.height == split.test.height
+    assert pred.null_count().sum_horizontal().item() == 0

@@ -53,14 +53,16 @@ class OneHotStandardizer:
     def transform(self, frame: pl.DataFrame) -> np.ndarray:
         x = frame.select(pl.col(self.numeric).cast(pl.Float64)).to_numpy()
         x = np.where(np.isnan(x), self.means, x)
-        dummies = frame.select(
+        dummies = [
             (pl.col(c).cast(pl.String) == level)
             .fill_null(False)
             .cast(pl.Float64)
             .alias(f"{c}={level}")
             for c, levels in self.categories.items()
             for level in levels
-        ).to_numpy()
+        ]
+        # categoricals with one level in training (one channel, one species) give no column
+        dummies = frame.select(dummies).to_numpy() if dummies else np.empty((frame.height, 0))
         return np.hstack([(x - self.means) / self.scales, dummies])
 
 
