@@ -3,7 +3,6 @@
 import dagster as dg
 import landing_builder as lb
 import pytest
-from dagster_aws.s3 import S3Resource
 from http_capture import CaptureServer
 
 from refill_assets.defs.automation.alerts import slack_on_failed_checks, slack_on_run_failure
@@ -19,7 +18,7 @@ def _materialize(tmp_path, rows, instance) -> dg.ExecuteInProcessResult:
     return dg.materialize(
         [build_ingest_asset("rx_orders")],
         resources={
-            "landing": LandingResource(uri=str(landing), pii_key="k", s3=S3Resource()),
+            "landing": LandingResource(uri=str(landing), pii_key="k"),
             "warehouse": WarehouseResource(home=str(tmp_path / "home")),
         },
         partition_key=DAY,

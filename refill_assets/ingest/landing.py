@@ -1,7 +1,7 @@
 """The landing zone: ``<root>/<extract>/dt=<YYYY-MM-DD>/<file>``, local or on S3.
 
-S3 is read with boto3 (through dagster-aws's ``S3Resource`` in the Dagster
-layer) rather than DuckDB's httpfs: extensions cannot be downloaded at run
+S3 is read with boto3 (the Dagster layer's ``LandingResource`` makes the
+client) rather than DuckDB's httpfs: extensions cannot be downloaded at run
 time here or in an air-gapped client network, and boto3 honours the usual
 AWS credential chain and endpoint overrides (moto on loopback in tests).
 """
