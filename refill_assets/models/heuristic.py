@@ -3,19 +3,22 @@
 Point = ``days_supply_remaining`` (last fill + effective days' supply − as-of day) + the
 median lateness of its drug_class × autoship segment; p10/p90 = the segment's 10th/90th
 lateness percentiles; lapse probability = the segment's lapse rate. Segments with fewer than
-``min_rows`` examples use the global figures. Lateness is measured on rows with complete
-follow-up, with the refill time capped at the horizon (see ``labels.complete_followup``), so
-owners who never came back within the horizon push the upper percentiles up instead of being
-silently left out. No randomness: always trainable, always deterministic.
+``min_rows`` refills use the global figures. Lateness is measured on the observed refills
+(timing is conditional on a refill within the horizon, as for every model here: the lapse
+rate covers the owners who do not come back), the lapse rate on the known lapse labels, both
+weighted against the data end's censoring (``labels.observed_refills``), so the quick
+refills near the data end do not stand in for all of them. No randomness: always trainable,
+always deterministic.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import polars as pl
 
-from refill_assets.models.labels import SUPPLY, complete_followup
+from refill_assets.models.labels import HORIZON_DAYS, SUPPLY, known_lapses, observed_refills
 from refill_assets.models.schema import prediction_frame
 
 SEGMENT = ["drug_class", "autoship"]
@@ -31,32 +34,34 @@ class HeuristicModel:
     table: pl.DataFrame | None = None
     fallback: dict[str, float] = field(default_factory=dict)
 
-    @staticmethod
-    def _stats(group: pl.DataFrame | pl.LazyFrame, by: list[str]) -> pl.DataFrame:
-        lateness = pl.col("capped_days") - pl.col(SUPPLY)
+    def _table(self, timing: pl.DataFrame, lapses: pl.DataFrame, by: list[str]) -> pl.DataFrame:
         aggs = [
-            lateness.median().alias("buffer"),
-            lateness.quantile(0.1, interpolation="linear").alias("low"),
-            lateness.quantile(0.9, interpolation="linear").alias("high"),
-            pl.col("lapse").cast(pl.Float64).mean().alias("lapse_rate"),
+            _weighted_quantile("lateness", 0.5).alias("buffer"),
+            _weighted_quantile("lateness", 0.1).alias("low"),
+            _weighted_quantile("lateness", 0.9).alias("high"),
             pl.len().alias("rows"),
         ]
-        lazy = group.lazy()
-        out = lazy.group_by(by, maintain_order=True).agg(aggs) if by else lazy.select(aggs)
-        return out.collect()
+        rate = [((pl.col("lapse") * pl.col("w")).sum() / pl.col("w").sum()).alias("lapse_rate")]
+        if not by:
+            return pl.concat([timing.select(aggs), lapses.select(rate)], how="horizontal")
+        return (
+            timing.group_by(by, maintain_order=True)
+            .agg(aggs)
+            .join(lapses.group_by(by).agg(rate), on=by, how="left")
+        )
 
     def fit(self, frame: pl.DataFrame) -> HeuristicModel:
-        rows = complete_followup(frame)
-        # the lapse rate uses every row with a known lapse label, not only complete follow-up
-        rates = frame.group_by(self.segment).agg(lapse_rate=pl.col("lapse").cast(pl.Float64).mean())
-        table = (
-            self._stats(rows, self.segment)
-            .drop("lapse_rate")
-            .join(rates, on=self.segment, how="left")
+        refills, weights = observed_refills(frame)
+        timing = refills.select(
+            *self.segment, lateness=pl.col("duration_days") - pl.col(SUPPLY), w=pl.Series(weights)
         )
+        known, known_weights = known_lapses(frame)
+        lapses = known.select(
+            *self.segment, lapse=pl.col("lapse").cast(pl.Float64), w=known_weights
+        )
+        table = self._table(timing, lapses, self.segment)
         self.table = table.filter(pl.col("rows") >= self.min_rows).drop("rows").sort(self.segment)
-        glob = self._stats(rows, []).row(0, named=True)
-        glob["lapse_rate"] = frame.get_column("lapse").cast(pl.Float64).mean()
+        glob = self._table(timing, lapses, []).row(0, named=True)
         self.fallback = {k: float(glob[k]) for k in STATS}
         return self
 
@@ -71,9 +76,20 @@ class HeuristicModel:
         looked = keys.join(self.table, on=self.segment, how="left", maintain_order="left")
         filled = looked.with_columns(pl.col(k).fill_null(v) for k, v in self.fallback.items())
         supply = frame.get_column(SUPPLY).to_numpy()
+
+        def days(stat: str) -> np.ndarray:  # a refill within the horizon, so never after it
+            return np.minimum(supply + filled.get_column(stat).to_numpy(), HORIZON_DAYS)
+
         return prediction_frame(
-            supply + filled.get_column("buffer").to_numpy(),
-            supply + filled.get_column("low").to_numpy(),
-            supply + filled.get_column("high").to_numpy(),
+            days("buffer"),
+            days("low"),
+            days("high"),
             filled.get_column("lapse_rate").to_numpy(),
         )
+
+
+def _weighted_quantile(column: str, q: float) -> pl.Expr:
+    """The smallest value whose cumulative weight reaches q of the total (weights: ``w``)."""
+    order = pl.col(column).arg_sort()
+    cumulative = pl.col("w").gather(order).cum_sum()
+    return pl.col(column).gather(order).filter(cumulative >= q * pl.col("w").sum()).first()

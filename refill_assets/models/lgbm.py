@@ -1,14 +1,21 @@
 """LightGBM: three quantile regressors (p10, p50, p90) and a binary lapse classifier.
 
-Censoring: LightGBM has no survival objective, so the quantile models train on rows with
-complete follow-up and the target capped at the horizon (``labels.complete_followup``). For
-any quantile below the horizon the quantile of min(T, horizon) is the quantile of T, so
-owners who never came back still pull the p90 up, while dropping rows that the data end
-censored early is unbiased because that censoring depends only on the calendar. Training on
-observed refills alone would instead bias every quantile towards short gaps.
+Timing is conditional on a refill within the horizon, like every model's point and interval
+here (whether the owner comes back at all is the lapse probability's job): the quantile
+models train on the observed refills, the classifier on the known lapse labels. LightGBM has
+no survival objective; the censoring here is the data end's alone, so each row is weighted by
+the inverse chance that the calendar let it be seen (``labels.observed_refills``,
+``labels.known_lapses``). Unweighted, the rows near the data end (only their quick refills,
+only the lapse labels of quick refills) would pull both models towards short gaps.
 
-The lapse classifier trains on rows with a known lapse label, with int (not bool) labels:
-``convert_lightgbm`` fails on classifiers fitted on bool labels.
+Interval: quantile boosters fit their own rows too closely, so their p10-p90 covers well
+under 80 % of new refills (0.51 on a 3,000-pet world's test period). ``calibrate`` widens it
+by conformalized quantile regression on the validation period (held out from the fit): the
+margin is the weighted 80 % quantile of how far each observed refill fell outside its
+interval (negative when inside), with the same censoring weights.
+
+The lapse classifier's labels are ints (not bools): ``convert_lightgbm`` fails on classifiers
+fitted on bool labels.
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ import numpy as np
 import polars as pl
 
 from refill_assets.models.design import OrdinalEncoder
-from refill_assets.models.labels import complete_followup
+from refill_assets.models.labels import known_lapses, observed_refills
 from refill_assets.models.schema import prediction_frame
 
 QUANTILES = {"p10": 0.1, "p50": 0.5, "p90": 0.9}
@@ -45,6 +52,7 @@ class LgbmModel:
     encoder: OrdinalEncoder | None = None
     quantile_models: dict[str, lgb.LGBMRegressor] = field(default_factory=dict)
     lapse_model: lgb.LGBMClassifier | None = None
+    interval_margin: float = 0.0  # days added on both sides of p10-p90 (``calibrate``)
 
     def _common(self) -> dict:
         p = {**DEFAULT_PARAMS, **self.params}
@@ -67,17 +75,19 @@ class LgbmModel:
 
     def fit(self, frame: pl.DataFrame) -> LgbmModel:
         self.encoder = OrdinalEncoder(self.numeric, self.categorical).fit(frame)
-        rows = complete_followup(frame)
+        rows, weights = observed_refills(frame)
         x = self.encoder.transform(rows)
-        y = rows.get_column("capped_days").to_numpy()
+        y = rows.get_column("duration_days").to_numpy()
         self.quantile_models = {
-            name: lgb.LGBMRegressor(objective="quantile", alpha=q, **self._common()).fit(x, y)
+            name: lgb.LGBMRegressor(objective="quantile", alpha=q, **self._common()).fit(
+                x, y, sample_weight=weights
+            )
             for name, q in QUANTILES.items()
         }
-        known = frame.filter(pl.col("lapse").is_not_null())
+        known, known_weights = known_lapses(frame)
         labels = known.get_column("lapse").cast(pl.Int32).to_numpy()
         self.lapse_model = lgb.LGBMClassifier(objective="binary", **self._common())
-        self.lapse_model.fit(self.encoder.transform(known), labels)
+        self.lapse_model.fit(self.encoder.transform(known), labels, sample_weight=known_weights)
         return self
 
     def raw(self, matrix: np.ndarray) -> dict[str, np.ndarray]:
@@ -87,10 +97,25 @@ class LgbmModel:
         out["lapse"] = self.lapse_model.predict_proba(matrix)[:, 1]
         return out
 
-    @staticmethod
-    def from_raw(raw: dict[str, np.ndarray]) -> pl.DataFrame:
+    def calibrate(self, frame: pl.DataFrame, coverage: float = 0.8) -> LgbmModel:
+        """Set ``interval_margin`` from held-out rows (see the module doc)."""
+        assert self.encoder is not None, "fit first"
+        rows, weights = observed_refills(frame)
+        if rows.is_empty():
+            return self
+        raw = self.raw(self.encoder.transform(rows))
+        days = rows.get_column("duration_days").to_numpy()
+        outside = np.maximum(raw["p10"] - days, days - raw["p90"])
+        order = np.argsort(outside, kind="stable")
+        cumulative = np.cumsum(weights[order]) / weights.sum()
+        index = min(np.searchsorted(cumulative, coverage), order.size - 1)
+        self.interval_margin = float(outside[order][index])
+        return self
+
+    def from_raw(self, raw: dict[str, np.ndarray]) -> pl.DataFrame:
         """The prediction schema from raw outputs; shared by the native and the ONNX path."""
-        return prediction_frame(raw["p50"], raw["p10"], raw["p90"], raw["lapse"])
+        margin = self.interval_margin
+        return prediction_frame(raw["p50"], raw["p10"] - margin, raw["p90"] + margin, raw["lapse"])
 
     def predict(self, frame: pl.DataFrame) -> pl.DataFrame:
         assert self.encoder is not None, "fit first"

@@ -43,10 +43,8 @@ features contain the test period's outcomes). The cost is recency: the deployed 
 from as-of days before cut0. A world whose as-of days do not reach more than H days before D
 has no test period with complete follow-up: ``time_split`` fails and names the span needed.
 
-D is taken from the labels unless given: a row's ``as_of_date + duration_days`` is its refill
-day or its censoring day, never after D, and equal to D for any row the data end censored
-(the rows of the last H days always include some), so the largest one is D, and otherwise a
-lower bound, which only makes the test period end earlier. The test's completeness is checked.
+D is taken from the labels unless given (``labels.data_end``; at worst a lower bound, which
+only makes the test period end earlier). The test's completeness is checked.
 """
 
 from __future__ import annotations
@@ -56,6 +54,7 @@ from datetime import date, timedelta
 
 import polars as pl
 
+from refill_assets.models import labels
 from refill_assets.models.labels import HORIZON_DAYS, lapse_deadline
 
 
@@ -99,15 +98,6 @@ def censor_at(frame: pl.DataFrame, cut: date) -> pl.DataFrame:
     )
 
 
-def labels_data_end(frame: pl.DataFrame) -> date:
-    """The data end D the labels were computed with (see the module doc)."""
-    seen = pl.col("as_of_date") + pl.duration(days=pl.col("duration_days").floor().cast(pl.Int64))
-    end = frame.select(pl.max_horizontal(seen.max(), pl.col("as_of_date").max())).item()
-    if end is None:
-        raise ValueError("no rows to split")
-    return end
-
-
 def time_split(
     frame: pl.DataFrame,
     *,
@@ -119,10 +109,10 @@ def time_split(
     """Train before ``cuts[0]``, validation before ``cuts[1]``, test from ``cuts[1]`` to
     ``data_end - horizon_days``; later rows are dropped (see the module doc).
 
-    ``data_end`` defaults to the one the labels reveal (``labels_data_end``); ``cuts``
+    ``data_end`` defaults to the one the labels reveal (``labels.data_end``); ``cuts``
     default to the row quantiles ``fractions`` of the rows with complete follow-up.
     """
-    end = data_end or labels_data_end(frame)
+    end = data_end or labels.data_end(frame)
     last_test_day = end - timedelta(days=int(horizon_days))
     day = pl.col("as_of_date")
     followed = frame.filter(day <= last_test_day)

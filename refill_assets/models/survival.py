@@ -8,9 +8,11 @@ single explicit ``alpha`` avoids fitting the whole regularisation path.
 Features: numeric columns standardised (nulls → training mean), categorical ones one-hot
 (unseen → all zeros). The baseline cumulative hazard H0 is the Breslow estimator on the
 training linear predictor, computed here in numpy: S(t | x) = exp(−H0(t)·exp(η(x))).
-Point = median of S, p10/p90 = its 10%/90% quantiles, lapse probability = S(d) at the lapse
-deadline d = max(days_supply_remaining + 30, 0). Quantiles the survival curve never reaches
-within the observed times (owners likely to lapse) are reported as the horizon.
+Timing is conditional on a refill within the horizon H (``labels.HORIZON_DAYS``), as the
+point and interval of every model here are: whether the owner comes back at all is the lapse
+probability's job. So point, p10 and p90 are the 50/10/90 % quantiles of T given T ≤ H, the
+t with F(t | x) = q·F(H | x), F = 1 − S; lapse probability = S(d) at the lapse deadline
+d = max(days_supply_remaining + 30, 0).
 """
 
 from __future__ import annotations
@@ -109,13 +111,11 @@ class CoxnetModel:
         return np.where(idx >= 0, self.cum_hazard[np.maximum(idx, 0)], 0.0)
 
     def _quantile(self, q: float, exp_eta: np.ndarray) -> np.ndarray:
-        # first event time with S(t) <= 1 - q, i.e. H0(t) >= -log(1 - q) / exp(eta)
-        target = -np.log1p(-q) / exp_eta
+        # first event time with F(t) >= q F(H), i.e. H0(t) >= -log(1 - q F(H)) / exp(eta)
+        refill_by_horizon = -np.expm1(-self._hazard_at(np.array(HORIZON_DAYS)) * exp_eta)
+        target = -np.log1p(-q * refill_by_horizon) / exp_eta
         idx = np.searchsorted(self.cum_hazard, target, side="left")
-        reached = idx < self.event_times.size
-        return np.where(
-            reached, self.event_times[np.minimum(idx, self.event_times.size - 1)], HORIZON_DAYS
-        )
+        return self.event_times[np.minimum(idx, self.event_times.size - 1)]
 
     def predict(self, frame: pl.DataFrame) -> pl.DataFrame:
         assert self.cox is not None and self.design is not None, "fit first"

@@ -1,16 +1,28 @@
 """XGBoost accelerated-failure-time model on the censored refill durations.
 
 log T = f(x) + σ·Z with Z standard normal, so T is log-normal given the features and every
-output follows from the margin f(x) in closed form: point = exp(f) (the median, the
-loss-minimising point for absolute error), p10/p90 = exp(f ± 1.2816·σ).
+output follows from the margin f(x) in closed form. Timing is conditional on a refill within
+the horizon H (``labels.HORIZON_DAYS``), like every model's point and interval here (whether
+the owner comes back at all is the lapse probability): the q-quantile of T given T ≤ H is
+exp(f + σ·Φ⁻¹(q·Φ((log H − f)/σ))); point = its median (the loss-minimising point for
+absolute error), p10/p90 its 10/90 % quantiles.
+
+σ: training uses the tuned ``sigma`` (it shapes the loss the trees minimise); the outputs use
+the σ that maximises the censored log-normal likelihood of the training rows given the fitted
+margins (``output_sigma``), so the interval's width is the one the data show rather than a
+tuning knob's.
 
 Lapse probability = S(d | x) = P(T > d) with d = max(days_supply_remaining + 30, 0): the
 lapse label is exactly "no refill by run-out + 30 days", so the survival function at that
 deadline is the model's own probability of the labelled event, and it uses the censored
 rows (owners who have not yet come back) instead of needing a separate classifier.
 
-Censoring: interval labels [duration, duration] for observed refills and [duration, +inf)
-for censored rows, which is what ``survival:aft`` is built for.
+Days are whole: a refill d days after the as-of day happened at some T in [d, d + 1), and a
+row censored at c days saw no refill through day c, so T ≥ c + 1. Those are the interval
+labels ``survival:aft`` is built for ([d, d + 1) and [c + 1, +inf); a same-day refill is
+left-censored at 1 instead of a log of 0). The whole-day answer is the continuous one less
+half a day (the median of floor(T)); "within the horizon" is T < H + 1, a deadline of d
+days lapses when T ≥ d + 1.
 """
 
 from __future__ import annotations
@@ -20,10 +32,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 import xgboost as xgb
+from scipy.optimize import minimize_scalar
 from scipy.special import ndtr, ndtri
 
 from refill_assets.models.design import OrdinalEncoder
-from refill_assets.models.labels import lapse_deadline
+from refill_assets.models.labels import HORIZON_DAYS, lapse_deadline
 from refill_assets.models.schema import prediction_frame
 
 DEFAULT_PARAMS: dict[str, float | int] = {
@@ -48,9 +61,7 @@ class XgbAftModel:
     encoder: OrdinalEncoder | None = None
     booster: xgb.Booster | None = None
 
-    @property
-    def sigma(self) -> float:
-        return float(self.params["sigma"])
+    output_sigma: float | None = None
 
     def _train_params(self) -> dict:
         p = {**DEFAULT_PARAMS, **self.params}
@@ -74,11 +85,15 @@ class XgbAftModel:
         self.encoder = OrdinalEncoder(self.numeric, self.categorical).fit(frame)
         duration = frame.get_column("duration_days").to_numpy().astype(np.float64)
         refilled = frame.get_column("refilled").to_numpy()
+        lower = np.where(refilled, duration, duration + 1)
+        upper = np.where(refilled, duration + 1, np.inf)
         dtrain = xgb.DMatrix(self.encoder.transform(frame))
-        dtrain.set_float_info("label_lower_bound", duration)
-        dtrain.set_float_info("label_upper_bound", np.where(refilled, duration, np.inf))
+        dtrain.set_float_info("label_lower_bound", lower)
+        dtrain.set_float_info("label_upper_bound", upper)
         rounds = int({**DEFAULT_PARAMS, **self.params}["num_boost_round"])
         self.booster = xgb.train(self._train_params(), dtrain, num_boost_round=rounds)
+        margin = self.booster.predict(dtrain, output_margin=True).astype(np.float64)
+        self.output_sigma = interval_lognormal_sigma(lower, upper, margin)
         return self
 
     def margin(self, matrix: np.ndarray) -> np.ndarray:
@@ -88,13 +103,37 @@ class XgbAftModel:
 
     def from_margin(self, margin: np.ndarray, frame: pl.DataFrame) -> pl.DataFrame:
         """The prediction schema from the margin; shared by the native and the ONNX path."""
-        margin = np.asarray(margin, dtype=np.float64).ravel()
-        z = ndtri(0.9) * self.sigma
+        assert self.output_sigma is not None, "fit first"
+        margin, sigma = np.asarray(margin, dtype=np.float64).ravel(), self.output_sigma
+        by_horizon = ndtr((np.log(HORIZON_DAYS + 1) - margin) / sigma)
+
+        def quantile(q: float) -> np.ndarray:
+            t = np.exp(margin + sigma * ndtri(np.maximum(q * by_horizon, 1e-12)))
+            return np.maximum(t - 0.5, 0.0)
+
         deadline = frame.select(lapse_deadline()).to_series().to_numpy()
-        with np.errstate(divide="ignore"):  # a deadline already passed: log 0 → S = 1
-            survival = 1.0 - ndtr((np.log(deadline) - margin) / self.sigma)
-        return prediction_frame(np.exp(margin), np.exp(margin - z), np.exp(margin + z), survival)
+        survival = 1.0 - ndtr((np.log(deadline + 1) - margin) / sigma)
+        return prediction_frame(quantile(0.5), quantile(0.1), quantile(0.9), survival)
 
     def predict(self, frame: pl.DataFrame) -> pl.DataFrame:
         assert self.encoder is not None, "fit first"
         return self.from_margin(self.margin(self.encoder.transform(frame)), frame)
+
+
+def interval_lognormal_sigma(lower: np.ndarray, upper: np.ndarray, margin: np.ndarray) -> float:
+    """The σ maximising the likelihood of the interval labels [lower, upper) under
+    log T ~ N(margin, σ²) (upper = inf: right-censored; lower = 0: left-censored); one
+    dimension, so a bounded scalar search."""
+    with np.errstate(divide="ignore"):
+        lo, hi = np.log(lower) - margin, np.log(upper) - margin
+
+    def negative_loglik(log_sigma: float) -> float:
+        sigma = np.exp(log_sigma)
+        # P(lo < Z σ < hi) from the tail nearer to the interval, for precision
+        upper_tail = ndtr(-lo / sigma) - ndtr(-hi / sigma)
+        lower_tail = ndtr(hi / sigma) - ndtr(lo / sigma)
+        p = np.where(lo > 0, upper_tail, lower_tail)
+        return -np.log(np.maximum(p, 1e-300)).sum()
+
+    best = minimize_scalar(negative_loglik, bounds=(np.log(0.02), np.log(5.0)), method="bounded")
+    return float(np.exp(best.x))

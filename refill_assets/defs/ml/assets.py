@@ -81,7 +81,7 @@ def training_snapshot(
 def load_split(models: ModelStore):
     """The snapshot and its time split (deterministic: every model sees the same periods).
 
-    The data end comes from the snapshot's labels (``split.labels_data_end``); the test
+    The data end comes from the snapshot's labels (``labels.data_end``); the test
     period ends a horizon before it, so every test row is fully followed up.
     """
     frame = pl.read_parquet(models.snapshot)
