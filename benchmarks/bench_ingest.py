@@ -46,6 +46,18 @@ def large_world() -> Path:
     return world
 
 
+def refill_env(home: Path) -> dict[str, str]:
+    """The environment of a `refill run` into ``home`` (no Dagster instance recorded)."""
+    env = {
+        **os.environ,
+        "REFILL_HOME": str(home),
+        "REFILL_PARTITIONS_START": START,
+        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+    }
+    env.pop("DAGSTER_HOME", None)
+    return env
+
+
 def timed(cmd: list[str], env: dict) -> tuple[float, str]:
     t0 = time.perf_counter()
     done = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True)
@@ -68,13 +80,7 @@ def main(runs: int) -> None:
     for i in range(runs):
         home = OUT / f"home-{i}"
         shutil.rmtree(home, ignore_errors=True)
-        env = {
-            **os.environ,
-            "REFILL_HOME": str(home),
-            "REFILL_PARTITIONS_START": START,
-            "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
-        }
-        env.pop("DAGSTER_HOME", None)
+        env = refill_env(home)
         seconds, out = timed([*refill, "--as-of", eve], env)
         full.append(seconds)
         nightly.append(timed([*refill, "--since", last, "--as-of", last], env)[0])

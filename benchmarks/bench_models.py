@@ -25,7 +25,6 @@ period's MAE in days, p10-p90 coverage and lapse AUC of every model and of the o
 from __future__ import annotations
 
 import json
-import os
 import resource
 import shutil
 import statistics
@@ -43,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 import duckdb  # noqa: E402
 import polars as pl  # noqa: E402
-from bench_ingest import START, large_world  # noqa: E402
+from bench_ingest import large_world, refill_env  # noqa: E402
 
 from refill_assets import tracking  # noqa: E402
 from refill_assets.features import registry  # noqa: E402
@@ -62,13 +61,7 @@ def warehouse(world: Path) -> Path:
     path = HOME / "warehouse.duckdb"
     if not path.exists():
         shutil.rmtree(HOME, ignore_errors=True)
-        env = {
-            **os.environ,
-            "REFILL_HOME": str(HOME),
-            "REFILL_PARTITIONS_START": START,
-            "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
-        }
-        env.pop("DAGSTER_HOME", None)
+        env = refill_env(HOME)
         cmd = [sys.executable, "-m", "refill_assets.cli", "run", "--skip-training"]
         cmd += ["--landing", str(world / "landing")]
         done = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True)

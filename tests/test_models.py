@@ -20,7 +20,6 @@ from model_fixture import (
 from polars.testing import assert_frame_equal
 
 from refill_assets.models.heuristic import HeuristicModel
-from refill_assets.models.labels import observed_refills
 from refill_assets.models.lgbm import LgbmModel
 from refill_assets.models.metrics import evaluate
 from refill_assets.models.schema import PREDICTION_COLUMNS
@@ -209,21 +208,3 @@ def test_the_aft_output_sigma_is_the_interval_maximum_likelihood(true_sigma: flo
     lower = np.where(refilled, days, censor + 1)
     upper = np.where(refilled, days + 1, np.inf)
     assert interval_lognormal_sigma(lower, upper, margin) == pytest.approx(true_sigma, rel=0.05)
-
-
-def test_lightgbm_calibration_widens_the_interval_to_its_coverage(fitted: dict, split: Split):
-    model = FACTORIES["lgbm"]().fit(split.train)
-    assert _digest(model.predict(split.test)) == _digest(fitted["lgbm"].predict(split.test))
-
-    def covered(frame: pl.DataFrame) -> float:
-        rows, weights = observed_refills(frame)
-        pred = model.predict(rows)
-        inside = (pred["p10_days"] <= rows["duration_days"]) & (
-            rows["duration_days"] <= pred["p90_days"]
-        )
-        return float(np.average(inside.to_numpy(), weights=weights))
-
-    before = covered(split.test)
-    model.calibrate(split.test)  # on the rows it is judged on: the margin meets 80 % exactly
-    assert model.interval_margin > 0 and before < 0.8
-    assert covered(split.test) == pytest.approx(0.8, abs=0.01)

@@ -8,11 +8,8 @@ the inverse chance that the calendar let it be seen (``labels.observed_refills``
 ``labels.known_lapses``). Unweighted, the rows near the data end (only their quick refills,
 only the lapse labels of quick refills) would pull both models towards short gaps.
 
-Interval: quantile boosters fit their own rows too closely, so their p10-p90 covers well
-under 80 % of new refills (0.51 on a 3,000-pet world's test period). ``calibrate`` widens it
-by conformalized quantile regression on the validation period (held out from the fit): the
-margin is the weighted 80 % quantile of how far each observed refill fell outside its
-interval (negative when inside), with the same censoring weights.
+Each part fits on at most ``max_rows`` rows drawn with the seed: on the large world's 1M
+training rows, 400k give the same test MAE (6.14 days) in 204 s instead of 361 s.
 
 The lapse classifier's labels are ints (not bools): ``convert_lightgbm`` fails on classifiers
 fitted on bool labels.
@@ -52,7 +49,7 @@ class LgbmModel:
     encoder: OrdinalEncoder | None = None
     quantile_models: dict[str, lgb.LGBMRegressor] = field(default_factory=dict)
     lapse_model: lgb.LGBMClassifier | None = None
-    interval_margin: float = 0.0  # days added on both sides of p10-p90 (``calibrate``)
+    max_rows: int = 400_000  # each part fits on at most this many rows, drawn with the seed
 
     def _common(self) -> dict:
         p = {**DEFAULT_PARAMS, **self.params}
@@ -75,7 +72,7 @@ class LgbmModel:
 
     def fit(self, frame: pl.DataFrame) -> LgbmModel:
         self.encoder = OrdinalEncoder(self.numeric, self.categorical).fit(frame)
-        rows, weights = observed_refills(frame)
+        rows, weights = self._sample(*observed_refills(frame))
         x = self.encoder.transform(rows)
         y = rows.get_column("duration_days").to_numpy()
         self.quantile_models = {
@@ -84,7 +81,7 @@ class LgbmModel:
             )
             for name, q in QUANTILES.items()
         }
-        known, known_weights = known_lapses(frame)
+        known, known_weights = self._sample(*known_lapses(frame))
         labels = known.get_column("lapse").cast(pl.Int32).to_numpy()
         self.lapse_model = lgb.LGBMClassifier(objective="binary", **self._common())
         self.lapse_model.fit(self.encoder.transform(known), labels, sample_weight=known_weights)
@@ -97,25 +94,16 @@ class LgbmModel:
         out["lapse"] = self.lapse_model.predict_proba(matrix)[:, 1]
         return out
 
-    def calibrate(self, frame: pl.DataFrame, coverage: float = 0.8) -> LgbmModel:
-        """Set ``interval_margin`` from held-out rows (see the module doc)."""
-        assert self.encoder is not None, "fit first"
-        rows, weights = observed_refills(frame)
-        if rows.is_empty():
-            return self
-        raw = self.raw(self.encoder.transform(rows))
-        days = rows.get_column("duration_days").to_numpy()
-        outside = np.maximum(raw["p10"] - days, days - raw["p90"])
-        order = np.argsort(outside, kind="stable")
-        cumulative = np.cumsum(weights[order]) / weights.sum()
-        index = min(np.searchsorted(cumulative, coverage), order.size - 1)
-        self.interval_margin = float(outside[order][index])
-        return self
+    def _sample(self, rows: pl.DataFrame, weights: np.ndarray) -> tuple[pl.DataFrame, np.ndarray]:
+        if rows.height <= self.max_rows:
+            return rows, weights
+        keep = np.sort(np.random.default_rng(self.seed).choice(rows.height, self.max_rows, False))
+        return rows[keep], weights[keep]
 
-    def from_raw(self, raw: dict[str, np.ndarray]) -> pl.DataFrame:
+    @staticmethod
+    def from_raw(raw: dict[str, np.ndarray]) -> pl.DataFrame:
         """The prediction schema from raw outputs; shared by the native and the ONNX path."""
-        margin = self.interval_margin
-        return prediction_frame(raw["p50"], raw["p10"] - margin, raw["p90"] + margin, raw["lapse"])
+        return prediction_frame(raw["p50"], raw["p10"], raw["p90"], raw["lapse"])
 
     def predict(self, frame: pl.DataFrame) -> pl.DataFrame:
         assert self.encoder is not None, "fit first"

@@ -77,8 +77,6 @@ def train(
     else:
         raise ValueError(f"unknown model kind {kind!r}; known: {', '.join(KINDS)}")
     model.fit(split.train)
-    if isinstance(model, LgbmModel):  # conformal interval widening on the held-out period
-        model.calibrate(split.validation)
     validation = evaluate(model.predict(split.validation), split.validation)
     test = pl.concat([split.test.select(KEYS), model.predict(split.test)], how="horizontal")
     return TrainedModel(
