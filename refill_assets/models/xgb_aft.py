@@ -60,8 +60,8 @@ class XgbAftModel:
     nthread: int = 2  # the machine has 2 cores; 1 is faster when they are busy
     encoder: OrdinalEncoder | None = None
     booster: xgb.Booster | None = None
+
     output_sigma: float | None = None
-    max_rows: int = 400_000  # fits on at most this many rows, drawn with the seed
 
     def _train_params(self) -> dict:
         p = {**DEFAULT_PARAMS, **self.params}
@@ -83,8 +83,6 @@ class XgbAftModel:
 
     def fit(self, frame: pl.DataFrame) -> XgbAftModel:
         self.encoder = OrdinalEncoder(self.numeric, self.categorical).fit(frame)
-        if frame.height > self.max_rows:  # 400k of the large world's 1M: a third of the time
-            frame = frame.sample(self.max_rows, seed=self.seed)
         duration = frame.get_column("duration_days").to_numpy().astype(np.float64)
         refilled = frame.get_column("refilled").to_numpy()
         lower = np.where(refilled, duration, duration + 1)
