@@ -25,10 +25,12 @@ from refill_assets.reports.page import markdown_table
 VALIDATION = dg.AssetKey(["models", "validation"])
 LIMITATIONS = {
     "heuristic": "Knows only the supply and a per-segment lateness; blind to history.",
-    "lightgbm": "Quantiles learnt on rows followed up to the horizon; lapse from a classifier.",
-    "xgboost_aft": "Log-normal AFT: lapse probabilities are poorly calibrated for owners "
-    "who never return.",
-    "coxnet": "Proportional hazards cannot express run-out + lateness; trained on a sample.",
+    "lightgbm": "Quantiles of the observed refills, weighted against the data end's "
+    "censoring, fitted on a sample; lapse from a separate classifier.",
+    "xgboost_aft": "One log-normal cannot hold the owners who never return: timing given a "
+    "refill is read off it, and a subsample can shift it far (fragile).",
+    "coxnet": "Proportional hazards cannot express run-out + lateness: an owner likely to lapse "
+    "gets late timings too; trained on a sample.",
 }
 
 
