@@ -2,7 +2,8 @@
 
     .venv/bin/python benchmarks/report_smart.py [--keep DIR]
 
-Imports ``../shared/data/smart-refills`` (refills.txt, meds.txt) with the generic
+Imports the SMART history (``tests/data/smart-refills``, a copy of
+``../shared/data/smart-refills``: refills.txt, meds.txt) with the generic
 dispensing-history import into a temp folder, runs ``refill run`` on it (REFILL_HOME in the
 temp folder, REFILL_PARTITIONS_START = the history's first fill day, no DAGSTER_HOME), and
 prints one JSON line: the history's size, how the run went, and the holdout metrics of the
@@ -35,7 +36,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SMART = ROOT.parent / "shared" / "data" / "smart-refills"
+SMART = ROOT / "tests" / "data" / "smart-refills"  # a copy of ../shared/data/smart-refills
 sys.path.insert(0, str(ROOT))
 
 from refill_assets.imports.dispensing import import_dispensing  # noqa: E402

@@ -2,7 +2,7 @@
 
 A small hand-written history goes through the import, the platform's own ingestion
 (``ingest_days``, as the ingest assets call it, and the blocking quality rules) and the dbt
-models up to ``marts.refill_intervals``; the real SMART history, when ``../shared`` is there,
+models up to ``marts.refill_intervals``; the real SMART history (a copy in tests/data),
 through the import and ingestion.
 """
 
@@ -28,7 +28,8 @@ from refill_assets.imports.dispensing import (
 from refill_assets.ingest.landing import Landing
 from refill_assets.ingest.load import ingest_days
 
-SMART = Path(__file__).resolve().parents[2] / "shared" / "data" / "smart-refills"
+# a copy of ../shared/data/smart-refills (Apache 2.0, its LICENSE and README beside it)
+SMART = Path(__file__).resolve().parent / "data" / "smart-refills"
 KEY = b"test-key"
 
 # (patient, drug, fill date, quantity, days' supply): SMART's refills.txt columns
@@ -240,7 +241,6 @@ def test_cli_maps_other_column_names_and_writes_only_landing(tmp_path, capsys):
     assert "unknown column key" in capsys.readouterr().err
 
 
-@pytest.mark.skipif(not SMART.is_dir(), reason=f"{SMART} is absent (../shared not checked out)")
 def test_smart_history_imports_and_ingests_without_quarantine(tmp_path):
     summary = import_dispensing(SMART / "refills.txt", tmp_path / "out", SMART / "meds.txt")
     raw = pl.read_csv(SMART / "refills.txt", separator="\t", infer_schema=False)
