@@ -34,7 +34,8 @@ class HeuristicModel:
     table: pl.DataFrame | None = None
     fallback: dict[str, float] = field(default_factory=dict)
 
-    def _table(self, timing: pl.DataFrame, lapses: pl.DataFrame, by: list[str]) -> pl.DataFrame:
+    @staticmethod
+    def _table(timing: pl.DataFrame, lapses: pl.DataFrame, by: list[str]) -> pl.DataFrame:
         aggs = [
             _weighted_quantile("lateness", 0.5).alias("buffer"),
             _weighted_quantile("lateness", 0.1).alias("low"),
@@ -57,7 +58,7 @@ class HeuristicModel:
         )
         known, known_weights = known_lapses(frame)
         lapses = known.select(
-            *self.segment, lapse=pl.col("lapse").cast(pl.Float64), w=known_weights
+            *self.segment, lapse=pl.col("lapse").cast(pl.Float64), w=pl.Series(known_weights)
         )
         table = self._table(timing, lapses, self.segment)
         self.table = table.filter(pl.col("rows") >= self.min_rows).drop("rows").sort(self.segment)

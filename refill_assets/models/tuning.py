@@ -1,10 +1,9 @@
 """A small, bounded, reproducible hyper-parameter search for the GBMs.
 
-Fixed trial budget, seeded TPE sampler, the model's defaults as the first trial (so the
-search never returns worse than them on validation: eight trials are mostly TPE's random
-start-up, and on the large world a random pick did worse than the defaults), one trial at a
-time (parallel trials would make the sampler's history, and so the result, depend on
-timing). The objective is the validation MAE
+Fixed trial budget, seeded TPE sampler, the model's defaults as the first trial (eight
+trials are mostly TPE's random start-up; with the defaults among them the search never
+returns worse than them on validation), one trial at a time (parallel trials would make the
+sampler's history, and so the result, depend on timing). The objective is the validation MAE
 in days on rows with an observed refill, the headline metric, weighted against the data end's
 censoring (``labels.observed_refills``: validation labels are cut at the test period's start,
 so unweighted they favour models of quick refills); each model's own loss already handles
