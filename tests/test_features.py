@@ -217,3 +217,47 @@ def test_no_pii_columns(con, examples):
     for frame in (examples, scored):
         for column in frame.columns:
             assert not any(p in column for p in ("email", "phone", "name", "address", "zip"))
+
+
+def test_pace_features_by_hand(con):
+    """The gap-ratio summaries of the rx, the pet and the customer on the last delivery day,
+    recomputed from the curated intervals (every interval is known by then)."""
+    intervals = con.execute(
+        """
+        select rx_id, pet_id, customer_id, gap_ratio,
+            days_from_runout_to_next_fill <= 7 as on_time
+        from marts.refill_intervals
+        where is_maintenance and gap_ratio is not null
+        """
+    ).pl()
+    by_rx = intervals.group_by("rx_id").agg(pl.col("gap_ratio").median().alias("rx_median"))
+    by_pet = intervals.filter("on_time").group_by("pet_id").agg(pet_ontime=pl.mean("gap_ratio"))
+    by_customer = intervals.group_by("customer_id").agg(customer_mean=pl.mean("gap_ratio"))
+    keys = intervals.select("rx_id").unique().with_columns(as_of_date=pl.lit(AS_OF))
+    frame = feature_frame(con, keys)
+    pets = con.execute(
+        "select distinct rx_id, pet_id, customer_id from marts.refill_intervals"
+    ).pl()
+    rows = (
+        frame.join(pets, on="rx_id")
+        .join(by_rx, on="rx_id", how="left")
+        .join(by_pet, on="pet_id", how="left")
+        .join(by_customer, on="customer_id", how="left")
+    )
+    assert rows.height == keys.height > 300
+    for feature, expected in [
+        ("rx_gap_ratio_median", "rx_median"),
+        ("pet_gap_ratio_ontime", "pet_ontime"),
+        ("customer_gap_ratio_mean", "customer_mean"),
+    ]:
+        both = rows.select(feature, expected).drop_nulls()
+        assert both.height > 150, feature
+        assert (both[feature] - both[expected]).abs().max() < 1e-6, feature
+    pace = pl.coalesce(
+        "rx_gap_ratio_median", "pet_gap_ratio_ontime", "customer_gap_ratio_mean", pl.lit(1.0)
+    )
+    paced = rows.select(
+        "paced_days_to_refill",
+        expected=pl.col("last_days_supply") * pace - pl.col("days_since_last_fill"),
+    )
+    assert (paced["paced_days_to_refill"] - paced["expected"]).abs().max() < 1e-6

@@ -68,6 +68,7 @@ select
     s.rx_interval_last3,
     s.rx_gap_ratio_mean,
     s.rx_gap_ratio_last,
+    s.rx_gap_ratio_median,
     s.rx_early_share,
     s.rx_late_share,
     coalesce(hh.pet_interval_count, 0) as pet_interval_count,
@@ -76,6 +77,17 @@ select
         (hh.ratio_sumsq - hh.ratio_sum ** 2 / hh.ratio_n) / (hh.ratio_n - 1), 0
     )) end as pet_gap_ratio_std,
     hh.late_n / nullif(hh.ratio_n, 0) as pet_late_share,
+    hh.ontime_sum / nullif(hh.ratio_n - hh.late_n, 0) as pet_gap_ratio_ontime,
+    coalesce(hh.customer_ratio_n, 0) as customer_interval_count,
+    hh.customer_ratio_sum / nullif(hh.customer_ratio_n, 0) as customer_gap_ratio_mean,
+    hh.customer_late_n / nullif(hh.customer_ratio_n, 0) as customer_late_share,
+    -- the rx's own pace carried forward, else its pet's, its owner's, else on time
+    s.last_days_supply * coalesce(
+        s.rx_gap_ratio_median,
+        hh.ontime_sum / nullif(hh.ratio_n - hh.late_n, 0),
+        hh.customer_ratio_sum / nullif(hh.customer_ratio_n, 0),
+        1.0
+    ) - date_diff('day', s.last_fill_date, s.as_of_date) as paced_days_to_refill,
     date_diff('day', sh.promised_ship_date, coalesce(sh.shipped_date, s.as_of_date))
         as last_ship_delay_days,
     coalesce(sh.backordered, false) as last_ship_backordered,

@@ -84,6 +84,12 @@ FEATURES: tuple[Feature, ...] = (
         "float",
     ),
     Feature(
+        "rx_gap_ratio_median",
+        "Median of the prescription's gap ratios (robust to a single forgotten refill).",
+        "ratio",
+        "float",
+    ),
+    Feature(
         "rx_early_share",
         "Share of the prescription's intervals refilled before run-out.",
         "share",
@@ -112,9 +118,44 @@ FEATURES: tuple[Feature, ...] = (
         "pet_gap_ratio_std", "Sample standard deviation of the pet's gap ratios.", "ratio", "float"
     ),
     Feature(
+        "pet_gap_ratio_ontime",
+        "Mean gap ratio of the pet's intervals that were not late (the pace when the owner"
+        " does not forget).",
+        "ratio",
+        "float",
+    ),
+    Feature(
         "pet_late_share",
         "Share of the pet's intervals refilled more than 7 days after run-out.",
         "share",
+        "float",
+    ),
+    # refill intervals of the customer, over all maintenance prescriptions of all their pets
+    Feature(
+        "customer_interval_count",
+        "Refill intervals with a days' supply over all the customer's maintenance prescriptions"
+        " known on D.",
+        "count",
+        "int",
+    ),
+    Feature(
+        "customer_gap_ratio_mean",
+        "Mean interval / days' supply over the customer's intervals.",
+        "ratio",
+        "float",
+    ),
+    Feature(
+        "customer_late_share",
+        "Share of the customer's intervals refilled more than 7 days after run-out.",
+        "share",
+        "float",
+    ),
+    Feature(
+        "paced_days_to_refill",
+        "Days from D to the refill if the owner keeps their pace: latest fill's days' supply x"
+        " the rx's median gap ratio (else the pet's on-time mean, else the customer's mean,"
+        " else 1) - days since that fill. Negative once that day has passed.",
+        "days",
         "float",
     ),
     # fulfilment and stock

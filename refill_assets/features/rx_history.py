@@ -68,6 +68,8 @@ rx_history as (
         max(interval_days) filter (back = 3) as rx_interval_last3,
         avg(interval_days / nullif(prev_days_supply, 0)) as rx_gap_ratio_mean,
         max(interval_days / nullif(prev_days_supply, 0)) filter (back = 1) as rx_gap_ratio_last,
+        -- a forgotten refill moves the mean far; the median stays at the owner's pace
+        median(interval_days / nullif(prev_days_supply, 0)) as rx_gap_ratio_median,
         avg(cast(interval_days < prev_days_supply as int)) as rx_early_share,
         avg(cast(interval_days > prev_days_supply + {LATE_AFTER_RUNOUT_DAYS} as int))
             as rx_late_share,
@@ -75,7 +77,9 @@ rx_history as (
         count(interval_days / nullif(prev_days_supply, 0)) as ratio_n,
         sum(interval_days / nullif(prev_days_supply, 0)) as ratio_sum,
         sum((interval_days / nullif(prev_days_supply, 0)) ** 2) as ratio_sumsq,
-        sum(cast(interval_days > prev_days_supply + {LATE_AFTER_RUNOUT_DAYS} as int)) as late_n
+        sum(cast(interval_days > prev_days_supply + {LATE_AFTER_RUNOUT_DAYS} as int)) as late_n,
+        sum(interval_days / nullif(prev_days_supply, 0))
+            filter (interval_days <= prev_days_supply + {LATE_AFTER_RUNOUT_DAYS}) as ontime_sum
     from rx_day_fills
     group by rx_id, day
 ),
@@ -119,6 +123,10 @@ household as (
         sum(t.ratio_sum) filter (t.pet_id = h.pet_id) as ratio_sum,
         sum(t.ratio_sumsq) filter (t.pet_id = h.pet_id) as ratio_sumsq,
         sum(t.late_n) filter (t.pet_id = h.pet_id) as late_n,
+        sum(t.ontime_sum) filter (t.pet_id = h.pet_id) as ontime_sum,
+        sum(t.ratio_n) as customer_ratio_n,
+        sum(t.ratio_sum) as customer_ratio_sum,
+        sum(t.late_n) as customer_late_n,
         -- active in the contract's sense: a fill in (D - 180, D] known on D
         count(*) filter (t.pet_id = h.pet_id and t.last_fill_date > h.as_of_date - {ACTIVE_DAYS})
             as pet_recent_rx,

@@ -6,7 +6,7 @@ lateness percentiles; lapse probability = the segment's lapse rate. Segments wit
 ``min_rows`` refills use the global figures. Lateness is measured on the observed refills
 (timing is conditional on a refill within the horizon, as for every model here: the lapse
 rate covers the owners who do not come back), the lapse rate on the known lapse labels, both
-weighted against the data end's censoring (``labels.observed_refills``), so the quick
+of the rows followed for the whole horizon (``labels.observed_refills``), so the quick
 refills near the data end do not stand in for all of them. No randomness: always trainable,
 always deterministic.
 """

@@ -38,34 +38,65 @@ def data_end(frame: pl.DataFrame) -> date:
 # a refill or lapse that the calendar let fewer than 5 % of the rows see is weighted as if 5 %
 # did: bounded weights keep one late refill from steering a model
 MIN_SEEN_SHARE = 0.05
+# when fewer rows than this share were followed for the whole horizon, train on the share
+# followed longest (see ``followed``)
+MIN_FOLLOWED_SHARE = 0.5
+
+
+def followed(frame: pl.DataFrame) -> pl.DataFrame:
+    """The rows whose as-of day lies a whole horizon before the data end D; in a history
+    where fewer than ``MIN_FOLLOWED_SHARE`` of the rows do, that share of rows followed
+    longest.
+
+    The rows of the last weeks before D show only their quick outcomes, and features such as
+    the month tell a model which rows those are: it learns "October refills come soon" from
+    rows that could show nothing else, and no weight can restore outcomes that no row of that
+    month could show (large world: in-sample, 74 % of October's refills came later than
+    predicted; test MAE 6.05 with them, 5.95 without). The censoring weights then only
+    correct what remains beyond the shorter follow-up of a short history.
+    """
+    followup = _followup_days(frame, data_end(frame))
+    if followup.is_empty():
+        return frame
+    enough = min(HORIZON_DAYS, float(followup.quantile(1 - MIN_FOLLOWED_SHARE, "lower")))
+    return frame.filter(followup >= enough)
 
 
 def observed_refills(frame: pl.DataFrame) -> tuple[pl.DataFrame, np.ndarray]:
-    """The rows with a refill within the horizon, and their inverse-probability-of-censoring
-    weights.
+    """The ``followed`` rows with a refill within the horizon, and their
+    inverse-probability-of-censoring weights.
 
     A refill t days after its as-of day is in the data only when the as-of day lies at least
     t days before the data end D, so near D only the quick refills show. Which as-of days do
     depends on the calendar alone, so the chance that a refill t days out was seen is G(t), the
-    share of the frame's rows with D − as-of ≥ t, known exactly; weighting each refill by
-    1 / G(t) restores the late ones' share (Horvitz–Thompson). Dropping the last horizon of
-    as-of days instead would be unbiased too, but leaves a short history nothing to train on.
+    share of the rows with D − as-of ≥ t, known exactly; weighting each refill by 1 / G(t)
+    restores the late ones' share (Horvitz–Thompson). On rows followed for the whole horizon
+    every weight is 1.
     """
-    rows = frame.filter(pl.col("refilled"))
-    return rows, _inverse_seen(frame, rows.get_column("duration_days").to_numpy())
+    end = data_end(frame)
+    kept = followed(frame)
+    rows = kept.filter(pl.col("refilled"))
+    return rows, _inverse_seen(kept, end, rows.get_column("duration_days").to_numpy())
 
 
 def known_lapses(frame: pl.DataFrame) -> tuple[pl.DataFrame, np.ndarray]:
-    """The rows with a known lapse label, weighted as ``observed_refills`` by the day their
-    label became known: the refill's for a refill before the deadline, the deadline's else."""
-    rows = frame.filter(pl.col("lapse").is_not_null())
+    """The ``followed`` rows with a known lapse label, weighted as ``observed_refills`` by
+    the day their label became known: the refill's for a refill before the deadline, the
+    deadline's else."""
+    end = data_end(frame)
+    kept = followed(frame)
+    rows = kept.filter(pl.col("lapse").is_not_null())
     known_after = rows.select(
         pl.when(pl.col("lapse")).then(lapse_deadline()).otherwise(pl.col("duration_days"))
     )
-    return rows, _inverse_seen(frame, known_after.to_series().to_numpy())
+    return rows, _inverse_seen(kept, end, known_after.to_series().to_numpy())
 
 
-def _inverse_seen(frame: pl.DataFrame, days: np.ndarray) -> np.ndarray:
-    followup = np.sort((data_end(frame) - frame.get_column("as_of_date")).dt.total_days())
+def _followup_days(frame: pl.DataFrame, end: date) -> pl.Series:
+    return (end - frame.get_column("as_of_date")).dt.total_days()
+
+
+def _inverse_seen(frame: pl.DataFrame, end: date, days: np.ndarray) -> np.ndarray:
+    followup = np.sort(_followup_days(frame, end).to_numpy())
     seen = 1.0 - np.searchsorted(followup, days, side="left") / max(followup.size, 1)
     return 1.0 / np.maximum(seen, MIN_SEEN_SHARE)

@@ -2,11 +2,12 @@
 
 Timing is conditional on a refill within the horizon, like every model's point and interval
 here (whether the owner comes back at all is the lapse probability's job): the quantile
-models train on the observed refills, the classifier on the known lapse labels. LightGBM has
-no survival objective; the censoring here is the data end's alone, so each row is weighted by
-the inverse chance that the calendar let it be seen (``labels.observed_refills``,
-``labels.known_lapses``). Unweighted, the rows near the data end (only their quick refills,
-only the lapse labels of quick refills) would pull both models towards short gaps.
+models train on the observed refills, the classifier on the known lapse labels, both of the
+rows followed for the whole horizon (``labels.followed``). LightGBM has no survival
+objective, and the rows of the last weeks before the data end show only their quick outcomes
+while the month tells the trees which rows those are; in a history too short to drop them all,
+each remaining row is weighted by the inverse chance that the calendar let it be seen
+(``labels.observed_refills``, ``labels.known_lapses``).
 
 Each part fits on at most ``max_rows`` rows drawn with the seed: on the large world's 1M
 training rows, 300k give the test MAE of all of them (6.145 against 6.142 days) in 173 s

@@ -4,10 +4,11 @@ Fixed trial budget, seeded TPE sampler, the model's defaults as the first trial 
 trials are mostly TPE's random start-up; with the defaults among them the search never
 returns worse than them on validation), one trial at a time (parallel trials would make the
 sampler's history, and so the result, depend on timing). The objective is the validation MAE
-in days on rows with an observed refill, the headline metric, weighted against the data end's
-censoring (``labels.observed_refills``: validation labels are cut at the test period's start,
-so unweighted they favour models of quick refills); each model's own loss already handles
-censoring during training.
+in days on rows with an observed refill, the headline metric, on the half of the validation
+rows followed longest and weighted against the rest of the data end's censoring
+(``labels.observed_refills``: validation labels are cut at the test period's start, so as they
+are they favour models of quick refills); each model's own loss already handles censoring
+during training.
 """
 
 from __future__ import annotations
