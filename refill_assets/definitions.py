@@ -14,6 +14,7 @@ from refill_assets.defs.automation.jobs import (
 )
 from refill_assets.defs.ingest.assets import ingest_assets
 from refill_assets.defs.ml.assets import model_assets, training_snapshot
+from refill_assets.defs.ml.outreach import refill_outreach_export
 from refill_assets.defs.ml.scores import rx_refill_scores
 from refill_assets.defs.ml.validation import validation
 from refill_assets.defs.publish.assets import build_publish_asset
@@ -29,6 +30,7 @@ _pipeline = [
     *model_assets,
     validation,
     rx_refill_scores,
+    refill_outreach_export,
 ]
 
 defs = dg.Definitions(

@@ -60,6 +60,7 @@ class RunOutcome:
             f"    warehouse (pipeline):  {SETTINGS.warehouse}",
             f"    published (analysts):  {SETTINGS.published}",
             f"    reports:               {SETTINGS.reports}",
+            f"    outreach export (CRM): {SETTINGS.export_uri}",
             "    UI:                    make ui  (then http://127.0.0.1:3000)",
         ]
         return "\n".join(lines)
@@ -76,6 +77,7 @@ _SUMMARY_FIELDS = (
     "report",
     "path",
     "rows",
+    "owners",
     "validation_mae_days",
     "champion",
     "promoted",

@@ -9,6 +9,7 @@ in CI and against S3 by changing variables, never code.
 | REFILL_LANDING_URI | $REFILL_HOME/world/landing | landing zone: a folder or s3://bucket/prefix |
 | REFILL_PII_KEY | a development key (logged as such) | secret for the keyed hash of owner PII |
 | REFILL_PARTITIONS_START | 2024-01-01 | first daily partition |
+| REFILL_EXPORT_URI | $REFILL_HOME/exports | outreach export root: a folder or s3://bucket/prefix |
 | REFILL_S3_ENDPOINT_URL | unset (AWS) | S3-compatible endpoint, e.g. moto on loopback |
 | REFILL_SLACK_WEBHOOK_URL | unset (alert sensors stopped) | Slack incoming webhook for ops |
 | REFILL_REFERENCE_DATA | ../shared/data/smart-refills if present | real refill history |
@@ -33,6 +34,7 @@ DEV_PII_KEY = "refill-dev-key-not-for-production"
 class Settings:
     home: Path
     landing_uri: str
+    export_uri: str
     pii_key: str
     partitions_start: str
     s3_endpoint_url: str | None
@@ -96,6 +98,7 @@ def load() -> Settings:
     settings = Settings(
         home=home,
         landing_uri=landing_uri,
+        export_uri=os.environ.get("REFILL_EXPORT_URI", str(home / "exports")),
         pii_key=os.environ.get("REFILL_PII_KEY", DEV_PII_KEY),
         partitions_start=os.environ.get("REFILL_PARTITIONS_START", "2024-01-01"),
         s3_endpoint_url=os.environ.get("REFILL_S3_ENDPOINT_URL") or None,

@@ -79,7 +79,16 @@ def test_jobs_split_history_nights_and_training():
     assert eda not in keys("nightly") and eda in keys("retrain") and eda in keys("refill_all")
     assert lightgbm in keys("refill_all") and scores not in keys("refill_all")
     assert keys("retrain") >= {lightgbm, dg.AssetKey(["models", "validation"])}
-    assert keys("score") == {scores, dg.AssetKey(["published_warehouse"])}
+    outreach = dg.AssetKey(["outreach", "refill_outreach_export"])
+    assert keys("score") == {scores, outreach, dg.AssetKey(["published_warehouse"])}
+    assert outreach in keys("nightly") and outreach not in keys("refill_all")
+
+
+def test_the_outreach_export_is_checked_before_it_counts():
+    spec = GRAPH.get_check_spec(
+        dg.AssetCheckKey(dg.AssetKey(["outreach", "refill_outreach_export"]), "export_is_clean")
+    )
+    assert spec.blocking
 
 
 def test_the_gate_is_a_blocking_check():

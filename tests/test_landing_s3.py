@@ -6,7 +6,6 @@ import itertools
 from datetime import date
 from pathlib import Path
 
-import boto3
 import duckdb
 import pytest
 from landing_builder import (
@@ -18,7 +17,6 @@ from landing_builder import (
     shipment,
     write_bytes,
 )
-from moto.server import ThreadedMotoServer
 
 from refill_assets.ingest.landing import Landing
 from refill_assets.ingest.load import ingest_days
@@ -27,28 +25,6 @@ KEY = b"test-pii-key"
 D1, D2, D3 = date(2024, 3, 1), date(2024, 3, 2), date(2024, 3, 3)
 EXTRACTS = ("rx_orders", "shipments", "inventory", "engagement")
 _buckets = itertools.count()
-
-
-@pytest.fixture(scope="module")
-def endpoint():
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
-@pytest.fixture
-def s3(endpoint, monkeypatch, tmp_path):
-    for var in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    return boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
 
 
 def _bucket(s3) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
@@ -17,6 +17,13 @@ import polars as pl
 import pytest
 
 from refill_assets.contract import EXTRACTS, PII_COLUMNS
+from refill_assets.outreach import (
+    EXPORT_COLUMNS,
+    candidates,
+    export_key,
+    export_problems,
+    plan_contacts,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 REFILL = [sys.executable, "-m", "refill_assets.cli"]
@@ -205,3 +212,21 @@ def test_history_ends_with_the_champions_scores_for_the_last_day(built):
     cards = {p.stem for p in (reports / "model_cards").glob("*.md")}
     assert cards == {"heuristic", "lightgbm", "xgboost_aft", "coxnet"}
     assert "models/validation" in built["stdout"] and "scores/rx_refill_scores" in built["stdout"]
+
+
+def test_history_ends_with_the_outreach_export_of_the_last_day(built):
+    path = built["home"] / "exports" / export_key(END)
+    contacts = pl.read_csv(path, try_parse_dates=True)
+    assert tuple(contacts.columns) == EXPORT_COLUMNS
+    assert "outreach/refill_outreach_export" in built["stdout"]
+    with duckdb.connect(str(built["warehouse"]), read_only=True) as con:
+        assert export_problems(contacts, con) == []
+        (scored,) = con.execute(
+            "SELECT count(*) FROM scores.rx_refill_scores WHERE as_of_date = ?", [END]
+        ).fetchone()
+        rows = candidates(con, END)
+        assert rows.height == scored  # one candidate per score: the joins add no rows
+        again = plan_contacts(rows, END)
+    assert contacts.height == again.height > 0
+    assert (contacts["contact_on"] == END + timedelta(days=1)).all()
+    assert set(contacts["channel"]) <= {"email", "sms"}

@@ -65,12 +65,27 @@ class LandingResource(dg.ConfigurableResource):
         return self.pii_key == settings_module.DEV_PII_KEY
 
     def landing(self) -> Landing:
-        if not self.uri.startswith("s3://"):
-            return Landing(self.uri)
-        # boto3 loads only for an S3 landing zone: 0.8 s of every local run's start
-        import boto3
+        return Landing(self.uri, s3_client=_s3_client(self.uri, self.s3_endpoint_url))
 
-        return Landing(self.uri, s3_client=boto3.client("s3", endpoint_url=self.s3_endpoint_url))
+
+class ExportResource(dg.ConfigurableResource):
+    """Where the CRM picks up the outreach export: a folder or s3://bucket/prefix."""
+
+    uri: str
+    s3_endpoint_url: str | None = None
+
+    def s3_client(self):
+        return _s3_client(self.uri, self.s3_endpoint_url)
+
+
+def _s3_client(uri: str, endpoint_url: str | None):
+    """A boto3 S3 client for an s3:// uri, else None."""
+    if not uri.startswith("s3://"):
+        return None
+    # boto3 loads only for S3: 0.8 s of every local run's start
+    import boto3
+
+    return boto3.client("s3", endpoint_url=endpoint_url)
 
 
 class SlackWebhook(dg.ConfigurableResource):
@@ -123,6 +138,7 @@ def build_resources() -> dict:
             pii_key=SETTINGS.pii_key,
             s3_endpoint_url=SETTINGS.s3_endpoint_url,
         ),
+        "export": ExportResource(uri=SETTINGS.export_uri, s3_endpoint_url=SETTINGS.s3_endpoint_url),
         "slack": SlackWebhook(webhook_url=SETTINGS.slack_webhook_url),
         "models": ModelStore(
             home=str(SETTINGS.home),

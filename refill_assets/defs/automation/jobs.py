@@ -4,16 +4,19 @@
   days (the single-run backfill; `refill run` without --since).
 - ``curate``: landing to curated warehouse, reports and published copy; no
   models (`refill run --skip-training`: reloading history, tests).
-- ``score``: the scores of one day and the analysts' copy after them.
-- ``nightly``: one night: ingestion, dbt, scores with the current champion and
-  the published copy; no training, no EDA report (a profile of the history
+- ``score``: the scores of one day, the outreach export from them and the
+  analysts' copy after them.
+- ``nightly``: one night: ingestion, dbt, scores with the current champion, the
+  outreach export and the published copy; no training, no EDA report (a profile of the history
   that one night barely moves).
 - ``retrain``: the EDA report, the training snapshot, every model and the gate.
 """
 
 import dagster as dg
 
-SCORES = dg.AssetSelection.assets(["scores", "rx_refill_scores"])
+SCORES = dg.AssetSelection.assets(
+    ["scores", "rx_refill_scores"], ["outreach", "refill_outreach_export"]
+)
 PUBLISHED = dg.AssetSelection.assets(["published_warehouse"])
 TRAINING = dg.AssetSelection.groups("features", "models")
 EDA = dg.AssetSelection.assets(["reports", "eda"])
