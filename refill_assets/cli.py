@@ -4,6 +4,7 @@ refill simulate --out DIR [--pets N] [--start DATE] [--end DATE] [--seed S]
 refill run [--landing URI] [--home DIR] [--as-of DATE] [--since DATE] [--skip-training]
 refill import-dispensing --history FILE [--drugs FILE] --out DIR [--columns K=NAME,...]
     [--drug-columns K=NAME,...] [--species dog|cat]
+refill package-champion --out FILE [--home DIR]
 """
 
 from __future__ import annotations
@@ -75,6 +76,13 @@ def _parser() -> argparse.ArgumentParser:
         help="the species written for every patient (dog or cat: the platform models only these)",
     )
     i.set_defaults(func=_import_dispensing)
+    k = sub.add_parser(
+        "package-champion",
+        help="the champion's serving bundle as SageMaker's model.tar.gz (deploy/README.md)",
+    )
+    k.add_argument("--out", type=Path, required=True, help="the model.tar.gz to write")
+    k.add_argument("--home", type=Path, help="platform home (REFILL_HOME)")
+    k.set_defaults(func=_package_champion)
     return p
 
 
@@ -120,6 +128,36 @@ def _import_dispensing(args: argparse.Namespace) -> int:
         print(f"refill import-dispensing: {e}", file=sys.stderr)
         return 2
     print(json.dumps(summary.as_dict(), indent=2, default=str))
+    return 0
+
+
+def _package_champion(args: argparse.Namespace) -> int:
+    if args.home:
+        os.environ["REFILL_HOME"] = str(args.home.resolve())
+    import tempfile
+
+    from refill_assets import tracking
+    from refill_assets.defs.resources import build_resources
+    from refill_assets.serving.bundle import package
+
+    models = build_resources()["models"]
+    champion = tracking.champion(models.tracking_uri, models.artifacts)
+    if champion is None:
+        print("no champion in MLflow yet: run `refill run` first", file=sys.stderr)
+        return 1
+    with tempfile.TemporaryDirectory() as scratch:
+        bundle = tracking.download_bundle(
+            models.tracking_uri, models.artifacts, champion.run_id, Path(scratch)
+        )
+        if bundle is None:
+            print(
+                f"champion {champion.model_name} v{champion.version} has no ONNX export: only"
+                " the GBMs (lightgbm, xgboost_aft) are served",
+                file=sys.stderr,
+            )
+            return 1
+        out = package(bundle, champion.version, args.out)
+    print(f"{out}: {champion.model_name} v{champion.version}")
     return 0
 
 

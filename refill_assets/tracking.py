@@ -181,3 +181,16 @@ def load_model(tracking_uri: str, artifacts: Path, version: str):
     """A registered version as an MLflow pyfunc (pandas in, pandas out)."""
     mlflow, _ = _client(tracking_uri, artifacts)
     return mlflow.pyfunc.load_model(f"models:/{REGISTERED_MODEL}/{version}")
+
+
+def download_bundle(tracking_uri: str, artifacts: Path, run_id: str, dest: Path) -> Path | None:
+    """The serving bundle (``refill_assets.serving.bundle``) logged with run ``run_id``,
+    downloaded into ``dest``; None when the run has none (a model without an ONNX export)."""
+    mlflow, client = _client(tracking_uri, artifacts)
+    if not any(a.path == "onnx/onnx" for a in client.list_artifacts(run_id, "onnx")):
+        return None
+    dest.mkdir(parents=True, exist_ok=True)
+    path = mlflow.artifacts.download_artifacts(
+        run_id=run_id, artifact_path="onnx/onnx", dst_path=str(dest)
+    )
+    return Path(path)

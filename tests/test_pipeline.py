@@ -6,9 +6,11 @@ behind (warehouse, raw zone, published copy, report, Dagster run history).
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import tarfile
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -230,3 +232,21 @@ def test_history_ends_with_the_outreach_export_of_the_last_day(built):
     assert contacts.height == again.height > 0
     assert (contacts["contact_on"] == END + timedelta(days=1)).all()
     assert set(contacts["channel"]) <= {"email", "sms"}
+
+
+def test_the_champion_packages_for_sagemaker(built, tmp_path):
+    out = tmp_path / "model.tar.gz"
+    done = _refill(built["home"], "package-champion", "--out", str(out))
+    with duckdb.connect(str(built["warehouse"]), read_only=True) as con:
+        (name, version) = con.execute(
+            "SELECT any_value(model_name), any_value(model_version) FROM scores.rx_refill_scores"
+        ).fetchone()
+    if name not in ("lightgbm", "xgboost_aft"):  # the heuristic or Coxnet: nothing to serve
+        assert done.returncode == 1 and "has no ONNX export" in done.stderr
+        return
+    assert done.returncode == 0, done.stderr[-3000:]
+    with tarfile.open(out) as tar:
+        names = set(tar.getnames())
+        manifest = json.load(tar.extractfile("serving.json"))
+    assert manifest["model_version"] == version and manifest["kind"] == name
+    assert names == {"serving.json", *(f"{g}.onnx" for g in manifest["graphs"])}

@@ -7,6 +7,8 @@ from typing import Protocol
 import numpy as np
 import polars as pl
 
+from refill_assets.models.outputs import coherent
+
 # the model kinds the platform trains, the heuristic baseline first
 KINDS = ("heuristic", "lightgbm", "xgboost_aft", "coxnet")
 PREDICTION_COLUMNS = ("predicted_days_to_refill", "p10_days", "p90_days", "lapse_probability")
@@ -27,21 +29,5 @@ class RefillModel(Protocol):
 def prediction_frame(
     point: np.ndarray, p10: np.ndarray, p90: np.ndarray, lapse: np.ndarray
 ) -> pl.DataFrame:
-    """Assemble predictions in the schema, made coherent.
-
-    Days are clipped at 0 (a refill cannot be in the past), the interval is widened to
-    contain the point (separately fitted quantiles can cross), and the probability is
-    clipped to [0, 1].
-    """
-    point = np.clip(np.asarray(point, dtype=np.float64), 0.0, None)
-    p10 = np.minimum(np.clip(np.asarray(p10, dtype=np.float64), 0.0, None), point)
-    p90 = np.maximum(np.asarray(p90, dtype=np.float64), point)
-    lapse = np.clip(np.asarray(lapse, dtype=np.float64), 0.0, 1.0)
-    return pl.DataFrame(
-        {
-            "predicted_days_to_refill": point,
-            "p10_days": p10,
-            "p90_days": p90,
-            "lapse_probability": lapse,
-        }
-    )
+    """Assemble predictions in the schema, made coherent (``outputs.coherent``)."""
+    return pl.DataFrame(coherent(point, p10, p90, lapse))

@@ -33,11 +33,11 @@ import numpy as np
 import polars as pl
 import xgboost as xgb
 from scipy.optimize import minimize_scalar
-from scipy.special import ndtr, ndtri
+from scipy.special import ndtr
 
 from refill_assets.models.design import OrdinalEncoder
 from refill_assets.models.labels import HORIZON_DAYS, lapse_deadline
-from refill_assets.models.schema import prediction_frame
+from refill_assets.models.outputs import aft_outputs
 
 DEFAULT_PARAMS: dict[str, float | int] = {
     "learning_rate": 0.08,
@@ -104,16 +104,8 @@ class XgbAftModel:
     def from_margin(self, margin: np.ndarray, frame: pl.DataFrame) -> pl.DataFrame:
         """The prediction schema from the margin; shared by the native and the ONNX path."""
         assert self.output_sigma is not None, "fit first"
-        margin, sigma = np.asarray(margin, dtype=np.float64).ravel(), self.output_sigma
-        by_horizon = ndtr((np.log(HORIZON_DAYS + 1) - margin) / sigma)
-
-        def quantile(q: float) -> np.ndarray:
-            t = np.exp(margin + sigma * ndtri(np.maximum(q * by_horizon, 1e-12)))
-            return np.maximum(t - 0.5, 0.0)
-
         deadline = frame.select(lapse_deadline()).to_series().to_numpy()
-        survival = 1.0 - ndtr((np.log(deadline + 1) - margin) / sigma)
-        return prediction_frame(quantile(0.5), quantile(0.1), quantile(0.9), survival)
+        return pl.DataFrame(aft_outputs(margin, self.output_sigma, deadline, HORIZON_DAYS))
 
     def predict(self, frame: pl.DataFrame) -> pl.DataFrame:
         assert self.encoder is not None, "fit first"

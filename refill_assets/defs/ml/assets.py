@@ -105,6 +105,7 @@ def build_model_asset(kind: str) -> dg.AssetsDefinition:
             max_abs_diff_days,
         )
         from refill_assets.models.train import train
+        from refill_assets.serving.bundle import write_bundle
 
         _, split = load_split(models)
         numeric = [n for n in registry.feature_names() if n not in registry.categorical_names()]
@@ -125,10 +126,8 @@ def build_model_asset(kind: str) -> dg.AssetsDefinition:
             onnx_pred = OnnxPredictor(export).predict(split.test)
             parity = max_abs_diff_days(trained.test_predictions, onnx_pred)
             if parity <= ONNX_PARITY_DAYS:  # only an export that predicts the same is kept
-                for name, graph in export.graphs.items():
-                    (folder / "onnx").mkdir(parents=True, exist_ok=True)
-                    (folder / "onnx" / f"{name}.onnx").write_bytes(graph)
-                files["onnx"] = folder / "onnx"
+                # the inference service's model directory: graphs + feature schema
+                files["onnx"] = write_bundle(export, folder / "onnx")
             else:
                 context.log.warning(f"ONNX export of {kind} differs by {parity:.2e} days: not kept")
         digest = models.snapshot_digest.read_text()
