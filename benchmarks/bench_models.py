@@ -53,6 +53,12 @@ from refill_assets.models.oracle import oracle_predictions, read_truth  # noqa: 
 from refill_assets.models.schema import KINDS  # noqa: E402
 from refill_assets.models.split import time_split  # noqa: E402
 from refill_assets.models.train import train  # noqa: E402
+from refill_assets.outreach import (  # noqa: E402
+    candidates,
+    export_problems,
+    plan_contacts,
+    write_export,
+)
 from refill_assets.scoring import replace_days, score_day  # noqa: E402
 
 
@@ -126,13 +132,23 @@ def one_run(path: Path, night: date, truth: pl.DataFrame | None) -> dict:
         t2 = time.perf_counter()
         scores = score_day(rows, predictions, best, "bench", "bench")
         replace_days(con, scores, night, night)
-    t3 = time.perf_counter()
+        t3 = time.perf_counter()
+        contacts = plan_contacts(candidates(con, night), night)
+        problems = export_problems(contacts, con)
+        with tempfile.TemporaryDirectory() as exports:
+            write_export(contacts, exports, night)
+    t4 = time.perf_counter()
+    if problems:
+        raise SystemExit(f"the export has problems: {problems}")
     run |= {
         "scoring_rows": rows.height,
         "scoring_s": t3 - t0,
         "scoring_features_s": t1 - t0,
         "scoring_predict_s": t2 - t1,
         "scoring_write_s": t3 - t2,
+        "export_rows": contacts.height,
+        "export_s": t4 - t3,
+        "scoring_and_export_s": t4 - t0,
     }
     return run
 
@@ -161,6 +177,7 @@ def main(runs: int) -> None:
                 "snapshot_rows": first["snapshot_rows"],
                 "train_rows": first["train_rows"],
                 "scoring_rows": first["scoring_rows"],
+                "export_rows": first["export_rows"],
                 "best_model": first["best_model"],
                 **{
                     f"{k}_median": round(statistics.median(r[k] for r in results), 1)

@@ -12,6 +12,11 @@ from refill_assets.defs.automation.jobs import (
     score,
     weekly_retrain,
 )
+from refill_assets.defs.deploy.assets import (
+    champion_deploy_sensor,
+    deploy_champion,
+    sagemaker_endpoint,
+)
 from refill_assets.defs.ingest.assets import ingest_assets
 from refill_assets.defs.ml.assets import model_assets, training_snapshot
 from refill_assets.defs.ml.outreach import refill_outreach_export
@@ -34,9 +39,13 @@ _pipeline = [
 ]
 
 defs = dg.Definitions(
-    assets=[*_pipeline, build_publish_asset([k for a in _pipeline for k in a.keys])],
-    jobs=[refill_all, curate, score, nightly_job, retrain],
+    assets=[
+        *_pipeline,
+        build_publish_asset([k for a in _pipeline for k in a.keys]),
+        sagemaker_endpoint,
+    ],
+    jobs=[refill_all, curate, score, nightly_job, retrain, deploy_champion],
     schedules=[nightly, weekly_retrain],
-    sensors=[slack_on_failed_checks, slack_on_run_failure],
+    sensors=[slack_on_failed_checks, slack_on_run_failure, champion_deploy_sensor],
     resources=build_resources(),
 )

@@ -16,7 +16,13 @@ in CI and against S3 by changing variables, never code.
 | MLFLOW_TRACKING_URI | sqlite under $REFILL_HOME/mlflow | MLflow tracking server or store |
 | REFILL_GATE_MARGIN | 0.10 | a challenger's MAE must be this share below the heuristic's |
 | REFILL_GATE_TOLERANCE | 0.05 | allowed MAE regression of a large segment vs the champion |
+| REFILL_SAGEMAKER_* | unset: deploy sensor stopped | the account and endpoint to deploy |
+| REFILL_COST_CENTER, _ENV, _CLIENT, _OWNER | see deploy/sagemaker.py | AWS cost tags |
 | REFILL_TRUTH | `truth/` beside a local landing, if there | a simulator's truth (oracle) |
+
+The SageMaker variables (``refill_assets.deploy.sagemaker.DeployConfig``): ROLE_ARN,
+IMAGE_URI and BUCKET are required; ENDPOINT, MEMORY_MB, MAX_CONCURRENCY,
+PROVISIONED_CONCURRENCY optional; ENDPOINT_URL points the clients at a compatible server.
 """
 
 from __future__ import annotations
@@ -28,6 +34,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DEV_PII_KEY = "refill-dev-key-not-for-production"
+_DEPLOY_PREFIXES = (
+    "REFILL_SAGEMAKER_",
+    "REFILL_COST_CENTER",
+    "REFILL_ENV",
+    "REFILL_CLIENT",
+    "REFILL_OWNER",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+)
 
 
 @dataclass(frozen=True)
@@ -44,6 +59,7 @@ class Settings:
     truth: Path | None
     gate_margin: float
     gate_tolerance: float
+    deploy_env: dict[str, str]  # REFILL_SAGEMAKER_*, the cost tags' and AWS region variables
 
     @property
     def warehouse(self) -> Path:
@@ -109,6 +125,7 @@ def load() -> Settings:
         truth=_truth(landing_uri),
         gate_margin=float(os.environ.get("REFILL_GATE_MARGIN", "0.10")),
         gate_tolerance=float(os.environ.get("REFILL_GATE_TOLERANCE", "0.05")),
+        deploy_env={k: v for k, v in os.environ.items() if k.startswith(_DEPLOY_PREFIXES)},
     )
     # dbt's profile and Dagster's instance read these; derive them here so one variable rules
     os.environ.setdefault("REFILL_WAREHOUSE_PATH", str(settings.warehouse))

@@ -194,3 +194,19 @@ def download_bundle(tracking_uri: str, artifacts: Path, run_id: str, dest: Path)
         run_id=run_id, artifact_path="onnx/onnx", dst_path=str(dest)
     )
     return Path(path)
+
+
+def model_version(tracking_uri: str, artifacts: Path, version: str) -> LoggedModel:
+    """A registered version of the model, by number."""
+    _, client = _client(tracking_uri, artifacts)
+    mv = client.get_model_version(REGISTERED_MODEL, version)
+    return LoggedModel(mv.run_id, mv.tags.get("model_name", ""), str(mv.version))
+
+
+def record_deployment(
+    tracking_uri: str, artifacts: Path, version: str, deployment: Mapping[str, Any]
+) -> None:
+    """Where and when ``version`` was deployed, as tags of that registered version."""
+    _, client = _client(tracking_uri, artifacts)
+    for key, value in deployment.items():
+        client.set_model_version_tag(REGISTERED_MODEL, version, f"deploy.{key}", str(value)[:5000])

@@ -41,8 +41,8 @@ def test_every_partitioned_asset_backfills_in_a_single_run():
 
 def test_everything_that_opens_the_warehouse_is_in_the_pool_of_one():
     for node in GRAPH.asset_nodes:
-        # models read the training snapshot's Parquet file, never the warehouse
-        if node.is_materializable and node.group_name != "models":
+        # models read the training snapshot's Parquet file, deploys MLflow: never the warehouse
+        if node.is_materializable and node.group_name not in ("models", "deploy"):
             assert node.pools == {"warehouse"}, node.key
 
 
@@ -82,6 +82,9 @@ def test_jobs_split_history_nights_and_training():
     outreach = dg.AssetKey(["outreach", "refill_outreach_export"])
     assert keys("score") == {scores, outreach, dg.AssetKey(["published_warehouse"])}
     assert outreach in keys("nightly") and outreach not in keys("refill_all")
+    deployed = dg.AssetKey(["deploy", "sagemaker_endpoint"])
+    assert keys("deploy_champion") == {deployed}
+    assert not any(deployed in keys(j) for j in ("refill_all", "curate", "nightly", "retrain"))
 
 
 def test_the_outreach_export_is_checked_before_it_counts():

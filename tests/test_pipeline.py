@@ -249,4 +249,4 @@ def test_the_champion_packages_for_sagemaker(built, tmp_path):
         names = set(tar.getnames())
         manifest = json.load(tar.extractfile("serving.json"))
     assert manifest["model_version"] == version and manifest["kind"] == name
-    assert names == {"serving.json", *(f"{g}.onnx" for g in manifest["graphs"])}
+    assert names == {"serving.json", "example.json", *(f"{g}.onnx" for g in manifest["graphs"])}

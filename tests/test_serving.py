@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
 import tarfile
 import time
 import urllib.error
@@ -17,6 +13,7 @@ import numpy as np
 import polars as pl
 import pytest
 from model_fixture import CATEGORICAL, NUMERIC, make_frame
+from service_process import serving
 
 from refill_assets.models.lgbm import LgbmModel
 from refill_assets.models.onnx_export import export_onnx
@@ -35,12 +32,6 @@ MODELS = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def split():
     return time_split(make_frame(n_rx=600, missing_share=0.05))
@@ -55,28 +46,9 @@ def service(request, split, tmp_path_factory):
     model_dir = root / "opt-ml-model"
     with tarfile.open(archive) as tar:
         tar.extractall(model_dir, filter="data")
-    port = _free_port()
-    log = (root / "service.log").open("w")
-    env = {**os.environ, "REFILL_API_KEY": KEY}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "refill_assets.serving.main", "--host", "127.0.0.1",
-         "--port", str(port), "--workers", "1", "--model-dir", str(model_dir)],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/ping", timeout=1)
-            break
-        except OSError:
-            assert process.poll() is None, (root / "service.log").read_text()
-            assert time.monotonic() < deadline, "the service did not answer /ping in 30 s"
-            time.sleep(0.1)
-    yield {"url": url, "model": model, "log": root / "service.log", "process": process}
-    process.terminate()
-    process.wait(timeout=10)
-    log.close()
+    log = root / "service.log"
+    with serving(model_dir, log, KEY) as (url, process):
+        yield {"url": url, "model": model, "log": log, "process": process}
 
 
 def _post(url: str, body: bytes, content_type="application/json", key: str | None = KEY):

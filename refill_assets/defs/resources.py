@@ -88,6 +88,31 @@ def _s3_client(uri: str, endpoint_url: str | None):
     return boto3.client("s3", endpoint_url=endpoint_url)
 
 
+class SageMakerResource(dg.ConfigurableResource):
+    """boto3 clients of the deploys; ``endpoint_url``: a compatible server (moto) instead of
+    AWS for SageMaker and its runtime, ``s3_endpoint_url`` for S3."""
+
+    region: str = "us-east-1"
+    endpoint_url: str | None = None
+    s3_endpoint_url: str | None = None
+    wait_seconds: int = 900  # until the endpoint is in service
+
+    def client(self, service: str):
+        import boto3
+
+        url = self.s3_endpoint_url if service == "s3" else self.endpoint_url
+        return boto3.client(service, region_name=self.region, endpoint_url=url)
+
+    def invoke(self, endpoint: str, body: bytes) -> dict:
+        """One JSON request to the endpoint, its answer checked (``checked_answer``)."""
+        from refill_assets.deploy.sagemaker import checked_answer
+
+        answer = self.client("sagemaker-runtime").invoke_endpoint(
+            EndpointName=endpoint, ContentType="application/json", Body=body
+        )
+        return checked_answer(answer["Body"].read())
+
+
 class SlackWebhook(dg.ConfigurableResource):
     """The ops channel's incoming webhook; None means alerts are off."""
 
@@ -139,6 +164,13 @@ def build_resources() -> dict:
             s3_endpoint_url=SETTINGS.s3_endpoint_url,
         ),
         "export": ExportResource(uri=SETTINGS.export_uri, s3_endpoint_url=SETTINGS.s3_endpoint_url),
+        "sagemaker": SageMakerResource(
+            region=SETTINGS.deploy_env.get(
+                "AWS_REGION", SETTINGS.deploy_env.get("AWS_DEFAULT_REGION", "us-east-1")
+            ),
+            endpoint_url=SETTINGS.deploy_env.get("REFILL_SAGEMAKER_ENDPOINT_URL"),
+            s3_endpoint_url=SETTINGS.s3_endpoint_url,
+        ),
         "slack": SlackWebhook(webhook_url=SETTINGS.slack_webhook_url),
         "models": ModelStore(
             home=str(SETTINGS.home),

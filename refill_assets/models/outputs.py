@@ -39,13 +39,16 @@ def aft_outputs(
     Timing quantiles are those of T given a refill within the horizon (minus half a day: the
     labels are whole days, [d, d + 1)); the lapse probability is P(T > the lapse deadline).
     """
-    from scipy.special import ndtr, ndtri  # only the AFT path needs SciPy
+    from scipy.special import log_ndtr, ndtr, ndtri_exp  # only the AFT path needs SciPy
 
     margin = np.asarray(margin, dtype=np.float64).ravel()
-    by_horizon = ndtr((np.log(horizon_days + 1) - margin) / sigma)
+    # log P(T <= H): in logs, because a margin far above log H (a leaf of long-censored
+    # rows) leaves a probability that underflows, and the conditional quantile must still
+    # come out at most H (clamping it at a tiny floor instead put it at e^margin: 1e5 days)
+    log_by_horizon = log_ndtr((np.log(horizon_days + 1) - margin) / sigma)
 
     def quantile(q: float) -> np.ndarray:
-        t = np.exp(margin + sigma * ndtri(np.maximum(q * by_horizon, 1e-12)))
+        t = np.exp(margin + sigma * ndtri_exp(np.log(q) + log_by_horizon))
         return np.maximum(t - 0.5, 0.0)
 
     deadline = np.asarray(deadline_days, dtype=np.float64)

@@ -27,6 +27,7 @@ import logging
 import os
 import sys
 import time
+from operator import itemgetter
 from pathlib import Path
 
 import orjson
@@ -132,11 +133,18 @@ def _json_columns(payload: bytes) -> dict[str, list]:
         row = next(i for i, r in enumerate(instances) if not isinstance(r, dict))
         raise HttpError(400, f'field "instances" row {row}: expected an object')
     names = list(instances[0])
-    for i, row in enumerate(instances):
-        if row.keys() != instances[0].keys():
-            odd = sorted(set(row) ^ set(names))[0]
-            raise HttpError(400, f"field {odd!r} row {i}: every instance needs the same fields")
-    return {name: [row[name] for row in instances] for name in names}
+    pick = itemgetter(*names) if len(names) > 1 else (lambda row: (row[names[0]],))
+    try:
+        if any(len(row) != len(names) for row in instances):
+            raise KeyError
+        values = list(zip(*map(pick, instances), strict=True))
+    except KeyError:
+        row = next(i for i, r in enumerate(instances) if r.keys() != instances[0].keys())
+        odd = sorted(set(instances[row]) ^ set(names))[0]
+        raise HttpError(
+            400, f"field {odd!r} row {row}: every instance needs the same fields"
+        ) from None
+    return {name: list(column) for name, column in zip(names, values, strict=True)}
 
 
 def _csv_columns(payload: bytes, numeric: set[str]) -> dict[str, list]:

@@ -18,6 +18,7 @@ from refill_assets.models.onnx_export import OnnxExport
 from refill_assets.models.xgb_aft import XgbAftModel
 
 MANIFEST = "serving.json"
+EXAMPLE = "example.json"
 
 
 def manifest(export: OnnxExport) -> dict:
@@ -43,11 +44,15 @@ def manifest(export: OnnxExport) -> dict:
     raise TypeError(f"no serving bundle for {type(model).__name__}")
 
 
-def write_bundle(export: OnnxExport, folder: Path) -> Path:
+def write_bundle(export: OnnxExport, folder: Path, example: dict | None = None) -> Path:
+    """The graphs, the manifest and, given one feature row, ``example.json``: a request
+    body the smoke test of a deploy sends (``{"instances": [example]}``)."""
     folder.mkdir(parents=True, exist_ok=True)
     for name, graph in export.graphs.items():
         (folder / f"{name}.onnx").write_bytes(graph)
     (folder / MANIFEST).write_text(json.dumps(manifest(export), indent=2))
+    if example is not None:
+        (folder / EXAMPLE).write_text(json.dumps({"instances": [example]}, default=str))
     return folder
 
 
@@ -56,7 +61,7 @@ def package(folder: Path, version: str, out: Path) -> Path:
     stamped = json.loads((folder / MANIFEST).read_text()) | {"model_version": str(version)}
     out.parent.mkdir(parents=True, exist_ok=True)
     with tarfile.open(out, "w:gz") as tar:
-        for path in sorted(folder.glob("*.onnx")):
+        for path in sorted([*folder.glob("*.onnx"), *folder.glob(EXAMPLE)]):
             tar.add(path, arcname=path.name)
         data = json.dumps(stamped, indent=2).encode()
         info = tarfile.TarInfo(MANIFEST)

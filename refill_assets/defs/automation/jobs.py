@@ -20,15 +20,17 @@ SCORES = dg.AssetSelection.assets(
 PUBLISHED = dg.AssetSelection.assets(["published_warehouse"])
 TRAINING = dg.AssetSelection.groups("features", "models")
 EDA = dg.AssetSelection.assets(["reports", "eda"])
+# deploys run only from their sensor (defs/deploy), one per new champion
+DEPLOY = dg.AssetSelection.groups("deploy")
 
 refill_all = dg.define_asset_job(
     "refill_all",
-    selection=dg.AssetSelection.all() - SCORES,
+    selection=dg.AssetSelection.all() - SCORES - DEPLOY,
     description="Everything but the scores, for a range of delivery days (single-run backfill).",
 )
 curate = dg.define_asset_job(
     "curate",
-    selection=dg.AssetSelection.all() - SCORES - TRAINING,
+    selection=dg.AssetSelection.all() - SCORES - TRAINING - DEPLOY,
     description="Landing to curated warehouse, reports and the published copy; no models.",
 )
 score = dg.define_asset_job(
@@ -38,7 +40,7 @@ score = dg.define_asset_job(
 )
 nightly_job = dg.define_asset_job(
     "nightly",
-    selection=dg.AssetSelection.all() - TRAINING - EDA,
+    selection=dg.AssetSelection.all() - TRAINING - EDA - DEPLOY,
     description="One night's deliveries through to the scores, with the current champion.",
 )
 retrain = dg.define_asset_job(

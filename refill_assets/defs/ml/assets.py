@@ -127,7 +127,8 @@ def build_model_asset(kind: str) -> dg.AssetsDefinition:
             parity = max_abs_diff_days(trained.test_predictions, onnx_pred)
             if parity <= ONNX_PARITY_DAYS:  # only an export that predicts the same is kept
                 # the inference service's model directory: graphs + feature schema
-                files["onnx"] = write_bundle(export, folder / "onnx")
+                example = split.test.select(registry.feature_names()).row(0, named=True)
+                files["onnx"] = write_bundle(export, folder / "onnx", example)
             else:
                 context.log.warning(f"ONNX export of {kind} differs by {parity:.2e} days: not kept")
         digest = models.snapshot_digest.read_text()

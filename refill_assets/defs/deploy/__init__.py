@@ -1,0 +1,1 @@
+"""The champion to SageMaker Serverless: the deploy asset, its job and its sensor."""

@@ -1,0 +1,126 @@
+"""``deploy/sagemaker_endpoint``: the champion on a SageMaker Serverless endpoint.
+
+The sensor notices a new champion (the validation gate's decision, an alias in MLflow) and
+requests one run of ``deploy_champion`` per model version (run key ``deploy-v<version>``:
+Dagster never launches a run key twice). The asset packages that version's serving bundle,
+deploys it (``refill_assets.deploy.sagemaker.deploy``: rollback on any failure) and records
+the deployment in its metadata and on the MLflow version. A failed deploy fails the run,
+which the ops Slack sensor reports.
+
+Without an account configured (``REFILL_SAGEMAKER_*``) the sensor is stopped, and its
+description in the UI says which variables are missing.
+"""
+
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+
+import dagster as dg
+
+from refill_assets import tracking
+from refill_assets.defs.ml.validation import VALIDATION
+from refill_assets.defs.resources import SETTINGS, ModelStore, SageMakerResource
+from refill_assets.deploy.sagemaker import REQUIRED_ENV, DeployConfig
+
+DEPLOYED = dg.AssetKey(["deploy", "sagemaker_endpoint"])
+SERVED_KINDS = ("lightgbm", "xgboost_aft")  # the kinds with an ONNX export
+CONFIGURED = DeployConfig.from_env(SETTINGS.deploy_env) is not None
+
+
+class DeployRequest(dg.Config):
+    model_version: str  # the registered version to deploy
+
+
+@dg.asset(
+    key=DEPLOYED,
+    deps=[VALIDATION],
+    group_name="deploy",
+    kinds={"sagemaker", "s3"},
+    description="The champion's ONNX bundle on the SageMaker Serverless endpoint, smoke-tested.",
+)
+def sagemaker_endpoint(
+    context: dg.AssetExecutionContext,
+    config: DeployRequest,
+    models: ModelStore,
+    sagemaker: SageMakerResource,
+) -> dg.MaterializeResult:
+    from refill_assets.deploy.sagemaker import deploy
+    from refill_assets.serving.bundle import EXAMPLE, package
+
+    account = DeployConfig.from_env(SETTINGS.deploy_env)
+    if account is None:
+        raise RuntimeError(f"no SageMaker account configured: set {', '.join(REQUIRED_ENV)}")
+    version = tracking.model_version(models.tracking_uri, models.artifacts, config.model_version)
+    with tempfile.TemporaryDirectory() as scratch:
+        bundle = tracking.download_bundle(
+            models.tracking_uri, models.artifacts, version.run_id, Path(scratch) / "bundle"
+        )
+        if bundle is None:
+            raise RuntimeError(f"{version.model_name} v{version.version} has no ONNX export")
+        archive = package(bundle, version.version, Path(scratch) / "model.tar.gz")
+        example = (bundle / EXAMPLE).read_bytes()
+        done = deploy(
+            sagemaker.client("sagemaker"),
+            sagemaker.client("s3"),
+            account,
+            archive,
+            version.version,
+            smoke=lambda endpoint: sagemaker.invoke(endpoint, example),
+            wait_seconds=sagemaker.wait_seconds,
+        )
+    record = {k: v for k, v in asdict(done).items() if k != "smoke"}
+    tracking.record_deployment(models.tracking_uri, models.artifacts, version.version, record)
+    context.log.info(f"deployed {version.model_name} v{version.version} to {done.endpoint}")
+    return dg.MaterializeResult(
+        metadata={
+            **record,
+            "model_name": version.model_name,
+            "serverless": dg.MetadataValue.json(
+                {
+                    "MemorySizeInMB": account.memory_mb,
+                    "MaxConcurrency": account.max_concurrency,
+                    "ProvisionedConcurrency": account.provisioned_concurrency,
+                }
+            ),
+            "smoke_answer": dg.MetadataValue.json(done.smoke),
+        }
+    )
+
+
+deploy_champion = dg.define_asset_job(
+    "deploy_champion",
+    selection=[DEPLOYED],
+    description="Deploy one registered model version to the SageMaker Serverless endpoint.",
+)
+
+
+@dg.sensor(
+    job=deploy_champion,
+    minimum_interval_seconds=300,
+    default_status=(
+        dg.DefaultSensorStatus.RUNNING if CONFIGURED else dg.DefaultSensorStatus.STOPPED
+    ),
+    description=(
+        "Deploys each new champion once (run key deploy-v<version>)."
+        if CONFIGURED
+        else "Stopped: no SageMaker account configured. Set "
+        + ", ".join(REQUIRED_ENV)
+        + " (see deploy/README.md), then start it."
+    ),
+)
+def champion_deploy_sensor(context: dg.SensorEvaluationContext, models: ModelStore):
+    if DeployConfig.from_env(SETTINGS.deploy_env) is None:
+        return dg.SkipReason(f"no SageMaker account configured: set {', '.join(REQUIRED_ENV)}")
+    champion = tracking.champion(models.tracking_uri, models.artifacts)
+    if champion is None:
+        return dg.SkipReason("no champion yet")
+    if champion.model_name not in SERVED_KINDS:
+        return dg.SkipReason(
+            f"champion {champion.model_name} v{champion.version} has no ONNX export to serve"
+        )
+    request = {"model_version": champion.version}
+    return dg.RunRequest(
+        run_key=f"deploy-v{champion.version}",
+        run_config={"ops": {"deploy__sagemaker_endpoint": {"config": request}}},
+        tags={"model_version": champion.version, "model_name": champion.model_name},
+    )

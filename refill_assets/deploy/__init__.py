@@ -1,0 +1,1 @@
+"""Deploying the champion: SageMaker Serverless through boto3 (``sagemaker``)."""
