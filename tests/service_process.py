@@ -1,4 +1,5 @@
-"""The inference service as the container starts it (`serve`), on a free loopback port."""
+"""The inference service as the container starts it (`serve serve`: SageMaker appends `serve`
+to the image's `serve` entrypoint), on a free loopback port."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ def serving(
     env = {**os.environ, "REFILL_API_KEY": api_key}
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "refill_assets.serving.main", "--host", "127.0.0.1",
+            [str(Path(sys.executable).parent / "serve"), "serve", "--host", "127.0.0.1",
              "--port", str(port), "--workers", "1", "--model-dir", str(model_dir)],
             env=env, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
