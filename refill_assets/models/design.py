@@ -48,3 +48,11 @@ class OrdinalEncoder:
         ]
         matrix = frame.select(*numeric, *coded).to_numpy().astype(np.float32, copy=False)
         return np.ascontiguousarray(matrix)
+
+
+def row_sample(n: int, max_rows: int, seed: int) -> np.ndarray | None:
+    """Sorted indices of ``max_rows`` of ``n`` rows drawn with ``seed``; None when ``n`` is
+    not more (every row is used)."""
+    if n <= max_rows:
+        return None
+    return np.sort(np.random.default_rng(seed).choice(n, max_rows, replace=False))

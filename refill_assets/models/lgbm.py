@@ -25,7 +25,7 @@ import lightgbm as lgb
 import numpy as np
 import polars as pl
 
-from refill_assets.models.design import OrdinalEncoder
+from refill_assets.models.design import OrdinalEncoder, row_sample
 from refill_assets.models.labels import known_lapses, observed_refills
 from refill_assets.models.schema import prediction_frame
 
@@ -97,10 +97,8 @@ class LgbmModel:
         return out
 
     def _sample(self, rows: pl.DataFrame, weights: np.ndarray) -> tuple[pl.DataFrame, np.ndarray]:
-        if rows.height <= self.max_rows:
-            return rows, weights
-        keep = np.sort(np.random.default_rng(self.seed).choice(rows.height, self.max_rows, False))
-        return rows[keep], weights[keep]
+        keep = row_sample(rows.height, self.max_rows, self.seed)
+        return (rows, weights) if keep is None else (rows[keep], weights[keep])
 
     @staticmethod
     def from_raw(raw: dict[str, np.ndarray]) -> pl.DataFrame:

