@@ -25,10 +25,11 @@ from refill_assets.reports.page import markdown_table
 VALIDATION = dg.AssetKey(["models", "validation"])
 LIMITATIONS = {
     "heuristic": "Knows only the supply and a per-segment lateness; blind to history.",
-    "lightgbm": "Quantiles of the observed refills, weighted against the data end's "
-    "censoring, fitted on a sample; lapse from a separate classifier.",
+    "lightgbm": "Quantiles of the refills of rows followed for the whole horizon, fitted on a "
+    "sample; lapse from a separate classifier. A behaviour the history never shows (a first "
+    "winter's seasonal pause) is predicted as an ordinary late refill.",
     "xgboost_aft": "One log-normal cannot hold the owners who never return: timing given a "
-    "refill is read off it, and a subsample can shift it far (fragile).",
+    "refill is read off it; fitted on a sample.",
     "coxnet": "Proportional hazards cannot express run-out + lateness: an owner likely to lapse "
     "gets late timings too; trained on a sample.",
 }
