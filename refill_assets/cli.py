@@ -138,7 +138,7 @@ def _package_champion(args: argparse.Namespace) -> int:
 
     from refill_assets import tracking
     from refill_assets.defs.resources import build_resources
-    from refill_assets.serving.bundle import package
+    from refill_assets.serving.bundle import package_logged
 
     models = build_resources()["models"]
     champion = tracking.champion(models.tracking_uri, models.artifacts)
@@ -146,18 +146,17 @@ def _package_champion(args: argparse.Namespace) -> int:
         print("no champion in MLflow yet: run `refill run` first", file=sys.stderr)
         return 1
     with tempfile.TemporaryDirectory() as scratch:
-        bundle = tracking.download_bundle(
-            models.tracking_uri, models.artifacts, champion.run_id, Path(scratch)
+        bundle = package_logged(
+            models.tracking_uri, models.artifacts, champion, Path(scratch), args.out
         )
-        if bundle is None:
-            print(
-                f"champion {champion.model_name} v{champion.version} has no ONNX export: only"
-                " the GBMs (lightgbm, xgboost_aft) are served",
-                file=sys.stderr,
-            )
-            return 1
-        out = package(bundle, champion.version, args.out)
-    print(f"{out}: {champion.model_name} v{champion.version}")
+    if bundle is None:
+        print(
+            f"champion {champion.model_name} v{champion.version} has no ONNX export: only"
+            " the GBMs (lightgbm, xgboost_aft) are served",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"{args.out}: {champion.model_name} v{champion.version}")
     return 0
 
 

@@ -23,7 +23,6 @@ probability and the model version; never a name, address, email or phone.
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -32,6 +31,8 @@ from typing import Any
 
 import duckdb
 import polars as pl
+
+from refill_assets.files import write_bytes_atomic
 
 EXPORT_COLUMNS = (
     "campaign_id",
@@ -161,12 +162,7 @@ def write_export(frame: pl.DataFrame, root: str, day: date, s3_client: Any | Non
             raise ValueError(f"export root {root} is on S3 but no S3 client was given")
         s3_client.put_object(Bucket=bucket, Key=full_key, Body=body, ContentType="text/csv")
         return f"s3://{bucket}/{full_key}"
-    path = Path(root) / key
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(body)
-    os.replace(tmp, path)
-    return str(path)
+    return str(write_bytes_atomic(body, Path(root) / key))
 
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[a-z]{2,}", re.IGNORECASE)

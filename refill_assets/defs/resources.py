@@ -11,6 +11,7 @@ from dagster_dbt import DbtCliResource
 from refill_assets import settings as settings_module
 from refill_assets.alerts import post
 from refill_assets.defs.transform.project import dbt_project
+from refill_assets.deploy.sagemaker import region
 from refill_assets.ingest.landing import Landing
 
 SETTINGS = settings_module.load()
@@ -165,9 +166,7 @@ def build_resources() -> dict:
         ),
         "export": ExportResource(uri=SETTINGS.export_uri, s3_endpoint_url=SETTINGS.s3_endpoint_url),
         "sagemaker": SageMakerResource(
-            region=SETTINGS.deploy_env.get(
-                "AWS_REGION", SETTINGS.deploy_env.get("AWS_DEFAULT_REGION", "us-east-1")
-            ),
+            region=region(SETTINGS.deploy_env),
             endpoint_url=SETTINGS.deploy_env.get("REFILL_SAGEMAKER_ENDPOINT_URL"),
             s3_endpoint_url=SETTINGS.s3_endpoint_url,
         ),

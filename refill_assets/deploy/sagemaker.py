@@ -56,13 +56,17 @@ class DeployConfig:
             role_arn=env["REFILL_SAGEMAKER_ROLE_ARN"],
             image_uri=env["REFILL_SAGEMAKER_IMAGE_URI"],
             bucket=env["REFILL_SAGEMAKER_BUCKET"],
-            region=env.get("AWS_REGION", env.get("AWS_DEFAULT_REGION", "us-east-1")),
+            region=region(env),
             endpoint_name=env.get("REFILL_SAGEMAKER_ENDPOINT", "refill-next-refill"),
             memory_mb=int(env.get("REFILL_SAGEMAKER_MEMORY_MB", "2048")),
             max_concurrency=int(env.get("REFILL_SAGEMAKER_MAX_CONCURRENCY", "5")),
             provisioned_concurrency=int(provisioned) if provisioned else None,
             tags=cost_tags(env),
         )
+
+
+def region(env: Mapping[str, str]) -> str:
+    return env.get("AWS_REGION", env.get("AWS_DEFAULT_REGION", "us-east-1"))
 
 
 def cost_tags(env: Mapping[str, str]) -> dict[str, str]:

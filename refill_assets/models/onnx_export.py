@@ -37,7 +37,6 @@ from dataclasses import dataclass
 
 import lightgbm as lgb
 import numpy as np
-import onnxruntime as ort
 import polars as pl
 import xgboost as xgb
 from onnxmltools import convert_lightgbm, convert_xgboost
@@ -46,9 +45,9 @@ from onnxmltools.convert.common.data_types import FloatTensorType
 from refill_assets.models.lgbm import LgbmModel
 from refill_assets.models.schema import DAY_COLUMNS
 from refill_assets.models.xgb_aft import XgbAftModel
+from refill_assets.serving.predictor import INPUT, run_graph, session
 
 TARGET_OPSET = 15
-INPUT = "features"
 
 
 @dataclass(frozen=True)
@@ -157,21 +156,11 @@ class OnnxPredictor:
     """
 
     def __init__(self, export: OnnxExport, threads: int = 1) -> None:
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        # the converted classifier declares its label output as shape {1}: a harmless warning
-        options.log_severity_level = 3
         self.model = export.model
-        self.sessions = {
-            name: ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
-            for name, graph in export.graphs.items()
-        }
+        self.sessions = {name: session(g, threads) for name, g in export.graphs.items()}
 
     def _run(self, name: str, matrix: np.ndarray) -> np.ndarray:
-        outputs = self.sessions[name].run(None, {INPUT: matrix})
-        # regressors have one output; classifiers (label, probabilities): keep P(lapse)
-        return outputs[0].ravel() if len(outputs) == 1 else outputs[1][:, 1]
+        return run_graph(self.sessions[name], matrix)
 
     def predict(self, frame: pl.DataFrame) -> pl.DataFrame:
         matrix = self.model.encoder.transform(frame)

@@ -12,12 +12,13 @@ import json
 import tarfile
 from pathlib import Path
 
+from refill_assets import tracking
 from refill_assets.models.labels import HORIZON_DAYS, LAPSE_GRACE_DAYS, SUPPLY
 from refill_assets.models.lgbm import LgbmModel
 from refill_assets.models.onnx_export import OnnxExport
 from refill_assets.models.xgb_aft import XgbAftModel
+from refill_assets.serving.predictor import MANIFEST
 
-MANIFEST = "serving.json"
 EXAMPLE = "example.json"
 
 
@@ -68,3 +69,15 @@ def package(folder: Path, version: str, out: Path) -> Path:
         info.size = len(data)
         tar.addfile(info, io.BytesIO(data))
     return out
+
+
+def package_logged(
+    tracking_uri: str, artifacts: Path, logged: tracking.LoggedModel, workdir: Path, out: Path
+) -> Path | None:
+    """The bundle logged with ``logged``'s run, downloaded into ``workdir`` and packaged as
+    ``out`` stamped with its version; returns the downloaded bundle folder (its example is
+    the deploy's smoke request), or None when the run has no ONNX export."""
+    bundle = tracking.download_bundle(tracking_uri, artifacts, logged.run_id, workdir)
+    if bundle is not None:
+        package(bundle, logged.version, out)
+    return bundle

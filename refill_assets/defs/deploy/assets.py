@@ -45,19 +45,19 @@ def sagemaker_endpoint(
     sagemaker: SageMakerResource,
 ) -> dg.MaterializeResult:
     from refill_assets.deploy.sagemaker import deploy
-    from refill_assets.serving.bundle import EXAMPLE, package
+    from refill_assets.serving.bundle import EXAMPLE, package_logged
 
     account = DeployConfig.from_env(SETTINGS.deploy_env)
     if account is None:
         raise RuntimeError(f"no SageMaker account configured: set {', '.join(REQUIRED_ENV)}")
     version = tracking.model_version(models.tracking_uri, models.artifacts, config.model_version)
     with tempfile.TemporaryDirectory() as scratch:
-        bundle = tracking.download_bundle(
-            models.tracking_uri, models.artifacts, version.run_id, Path(scratch) / "bundle"
+        archive = Path(scratch) / "model.tar.gz"
+        bundle = package_logged(
+            models.tracking_uri, models.artifacts, version, Path(scratch) / "bundle", archive
         )
         if bundle is None:
             raise RuntimeError(f"{version.model_name} v{version.version} has no ONNX export")
-        archive = package(bundle, version.version, Path(scratch) / "model.tar.gz")
         example = (bundle / EXAMPLE).read_bytes()
         done = deploy(
             sagemaker.client("sagemaker"),
