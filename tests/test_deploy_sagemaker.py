@@ -147,6 +147,18 @@ def test_a_new_version_replaces_the_old_config_and_model(clients, archive, smoke
     assert _untagged(sagemaker, s3) == []
 
 
+def test_redeploying_the_same_version_at_once_keeps_the_endpoint_serving(clients, archive, smoke):
+    sagemaker, s3 = clients
+    first = deploy(sagemaker, s3, _config(), archive["path"], "5", smoke, wait_seconds=5)
+    again = deploy(sagemaker, s3, _config(), archive["path"], "5", smoke, wait_seconds=5)
+    assert again.endpoint_config != first.endpoint_config
+    assert again.model_data != first.model_data
+    endpoint = sagemaker.describe_endpoint(EndpointName="refill-test")
+    assert endpoint["EndpointConfigName"] == again.endpoint_config
+    configs = {c["EndpointConfigName"] for c in sagemaker.list_endpoint_configs()["EndpointConfigs"]}
+    assert configs >= {again.endpoint_config} and first.endpoint_config not in configs
+
+
 def test_a_failed_smoke_test_rolls_the_endpoint_back(clients, archive, smoke):
     sagemaker, s3 = clients
     good = deploy(sagemaker, s3, _config(), archive["path"], "3", smoke, wait_seconds=5)

@@ -17,6 +17,7 @@ with none, there is nothing to deploy to and the caller says so.
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -113,7 +114,9 @@ def deploy(
 ) -> Deployment:
     """Deploy ``archive`` (model.tar.gz) as model ``version``; ``smoke(endpoint)`` invokes
     the endpoint once and returns its answer or raises."""
-    stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+    # a redeploy within the same second must not reuse the live config's name: removing the
+    # "superseded" config would then delete the one just deployed
+    stamp = f"{datetime.now(UTC):%Y%m%d%H%M%S}-{secrets.token_hex(2)}"
     name = f"{config.endpoint_name}-v{version}-{stamp}"
     tags = [{"Key": k, "Value": v} for k, v in {**config.tags, "ModelVersion": version}.items()]
     key = f"{config.prefix.strip('/')}/v{version}/{stamp}/model.tar.gz"
