@@ -25,7 +25,7 @@ from refill_assets.models.metrics import evaluate
 from refill_assets.models.schema import PREDICTION_COLUMNS
 from refill_assets.models.split import Split, censor_at, time_split
 from refill_assets.models.survival import CoxnetModel
-from refill_assets.models.tuning import tune
+from refill_assets.models.tuning import clearly_better, tune
 from refill_assets.models.xgb_aft import XgbAftModel, interval_lognormal_sigma
 
 THREADS = 1  # the test machine's cores are shared
@@ -163,6 +163,22 @@ def test_tuning_is_bounded_and_reproducible(split: Split):
     assert len(runs[0].trials) == 2
     assert runs[0].best_params == runs[1].best_params
     assert runs[0].best_mae_days == runs[1].best_mae_days
+    (chosen,) = [t for t in runs[0].trials if t["chosen"]]
+    assert {k: chosen[k] for k in runs[0].best_params} == runs[0].best_params
+    assert chosen["mae_days"] == runs[0].best_mae_days
+
+
+def test_tuning_keeps_the_defaults_unless_a_trial_is_clearly_better():
+    rng = np.random.default_rng(0)
+    incumbent = rng.exponential(5.0, 20_000)
+    weights = np.ones_like(incumbent)
+    # a trial better by noise only, then one better by a day on every row
+    noisy = incumbent + rng.normal(0.0, 2.0, incumbent.size) - 0.005
+    assert not clearly_better(incumbent, noisy, weights)
+    assert not clearly_better(incumbent, incumbent, weights)
+    assert clearly_better(incumbent, incumbent - 1.0 + rng.normal(0, 0.5, incumbent.size), weights)
+    # worse is never clearly better, whatever the weights
+    assert not clearly_better(incumbent, incumbent + 0.5, rng.uniform(0.5, 2.0, incumbent.size))
 
 
 @pytest.mark.parametrize("name", list(FACTORIES))

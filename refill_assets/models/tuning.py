@@ -9,6 +9,13 @@ rows followed longest and weighted against the rest of the data end's censoring
 (``labels.observed_refills``: validation labels are cut at the test period's start, so as they
 are they favour models of quick refills); each model's own loss already handles censoring
 during training.
+
+The defaults stay unless the best trial beats them clearly: by more than ``SE_MARGIN``
+standard errors of the paired difference of their absolute errors on the validation rows.
+Eight trials on a 50k-row validation sample pick their winner partly on noise (large world:
+the best trial was 0.012 days better on validation and 0.11 days worse on the test period),
+and the validation labels favour quick refills (``split``); the incumbent keeps its place
+unless the evidence is clear, as in the champion gate.
 """
 
 from __future__ import annotations
@@ -54,12 +61,15 @@ SPACES: dict[str, tuple[Callable[[optuna.Trial], dict], type, dict]] = {
 }
 
 
+SE_MARGIN = 2.0
+
+
 @dataclass(frozen=True)
 class TuningResult:
     kind: str
-    best_params: dict
+    best_params: dict  # the chosen trial's: the defaults unless a trial beat them clearly
     best_mae_days: float
-    trials: list[dict]  # params and validation MAE of every trial, in order
+    trials: list[dict]  # params, validation MAE and "chosen" of every trial, in order
 
 
 def tune(
@@ -80,16 +90,34 @@ def tune(
     refills, weights = observed_refills(validation)
     days = refills.get_column("duration_days").to_numpy()
 
+    errors: dict[int, np.ndarray] = {}
+
     def objective(trial: optuna.Trial) -> float:
         model = model_cls(
             numeric, categorical, params=space(trial), seed=seed, **{thread_arg: threads}
         )
         predicted = model.fit(train).predict(refills).get_column("predicted_days_to_refill")
-        return float(np.average(np.abs(predicted.to_numpy() - days), weights=weights))
+        errors[trial.number] = np.abs(predicted.to_numpy() - days)
+        return float(np.average(errors[trial.number], weights=weights))
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(direction="minimize", sampler=optuna.samplers.TPESampler(seed=seed))
     study.enqueue_trial(defaults)  # keys the space does not suggest are ignored
     study.optimize(objective, n_trials=n_trials)
-    trials = [{**t.params, "mae_days": t.value} for t in study.trials]
-    return TuningResult(kind, dict(study.best_params), float(study.best_value), trials)
+    best, defaults_trial = study.best_trial, study.trials[0]
+    if not clearly_better(errors[defaults_trial.number], errors[best.number], weights):
+        best = defaults_trial
+    trials = [
+        {**t.params, "mae_days": t.value, "chosen": t.number == best.number} for t in study.trials
+    ]
+    return TuningResult(kind, dict(best.params), float(best.value), trials)
+
+
+def clearly_better(incumbent: np.ndarray, challenger: np.ndarray, weights: np.ndarray) -> bool:
+    """Whether the challenger's weighted mean absolute error is below the incumbent's by more
+    than ``SE_MARGIN`` standard errors of their paired difference (same rows, same weights)."""
+    diff = incumbent - challenger
+    total = weights.sum()
+    mean = float(np.dot(weights, diff) / total)
+    se = float(np.sqrt(np.dot(weights**2, (diff - mean) ** 2)) / total)
+    return mean > SE_MARGIN * se

@@ -26,8 +26,9 @@ VALIDATION = dg.AssetKey(["models", "validation"])
 LIMITATIONS = {
     "heuristic": "Knows only the supply and a per-segment lateness; blind to history.",
     "lightgbm": "Quantiles of the refills of rows followed for the whole horizon, fitted on a "
-    "sample; lapse from a separate classifier. A behaviour the history never shows (a first "
-    "winter's seasonal pause) is predicted as an ordinary late refill.",
+    "sample (the median continues a short least-squares fit); lapse from a separate "
+    "classifier. A behaviour the history never shows (a first winter's seasonal pause) is "
+    "predicted as an ordinary late refill.",
     "xgboost_aft": "One log-normal cannot hold the owners who never return: timing given a "
     "refill is read off it; fitted on a sample.",
     "coxnet": "Proportional hazards cannot express run-out + lateness: an owner likely to lapse "
