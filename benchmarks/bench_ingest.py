@@ -31,14 +31,15 @@ from refill_assets.simulator import LARGE_WORLD_PETS, simulate  # noqa: E402
 START, END = "2025-01-01", "2026-06-30"
 
 
-def large_world() -> Path:
-    world = OUT / f"world-{LARGE_WORLD_PETS}"
+def simulated_world(pets: int = LARGE_WORLD_PETS) -> Path:
+    """The simulated world of ``pets`` pets (the large one unless told), built once."""
+    world = OUT / f"world-{pets}"
     if not (world / "landing").is_dir():
         from datetime import date
 
         simulate(
             world,
-            pets=LARGE_WORLD_PETS,
+            pets=pets,
             start=date.fromisoformat(START),
             end=date.fromisoformat(END),
             seed=11,
@@ -68,7 +69,7 @@ def timed(cmd: list[str], env: dict) -> tuple[float, str]:
 
 
 def main(runs: int) -> None:
-    world = large_world()
+    world = simulated_world()
     days = sorted(p.name[3:] for p in (world / "landing" / "rx_orders").iterdir())
     eve, last = days[-2], days[-1]
     # the warehouse only (--skip-training): the ML stages have their own benchmarks

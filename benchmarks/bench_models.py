@@ -1,10 +1,12 @@
 """Training snapshot, the four models and one night's scoring on the large world.
 
-    nice -n 10 .venv/bin/python benchmarks/bench_models.py [RUNS]
+    nice -n 10 .venv/bin/python benchmarks/bench_models.py [RUNS] [--demo]
 
 The warehouse is built once into benchmarks/out/models-home (`refill run --skip-training`
 over every delivery day of the large world that bench_ingest simulates) and kept between
-invocations; delete that folder to rebuild it. Each repetition, in this process:
+invocations; delete that folder to rebuild it. ``--demo`` does the same on a demo-size world
+(``DEMO_WORLD_PETS`` pets, as `make demo` simulates; in models-home-demo) instead.
+Each repetition, in this process:
 
 (a) snapshot: ``training_examples`` (features and labels) on a read-only connection, as
     the training_snapshot asset does, then its hash and parquet file;
@@ -37,12 +39,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks" / "out"
-HOME = OUT / "models-home"
 sys.path.insert(0, str(ROOT))
 
 import duckdb  # noqa: E402
 import polars as pl  # noqa: E402
-from bench_ingest import large_world, refill_env  # noqa: E402
+from bench_ingest import refill_env, simulated_world  # noqa: E402
 
 from refill_assets import tracking  # noqa: E402
 from refill_assets.features import registry  # noqa: E402
@@ -60,14 +61,15 @@ from refill_assets.outreach import (  # noqa: E402
     write_export,
 )
 from refill_assets.scoring import replace_days, score_day  # noqa: E402
+from refill_assets.simulator import DEMO_WORLD_PETS, LARGE_WORLD_PETS  # noqa: E402
 
 
-def warehouse(world: Path) -> Path:
-    """The large world's warehouse after every delivery day, built once."""
-    path = HOME / "warehouse.duckdb"
+def warehouse(world: Path, home: Path) -> Path:
+    """The world's warehouse after every delivery day, built once into ``home``."""
+    path = home / "warehouse.duckdb"
     if not path.exists():
-        shutil.rmtree(HOME, ignore_errors=True)
-        env = refill_env(HOME)
+        shutil.rmtree(home, ignore_errors=True)
+        env = refill_env(home)
         cmd = [sys.executable, "-m", "refill_assets.cli", "run", "--skip-training"]
         cmd += ["--landing", str(world / "landing")]
         done = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True)
@@ -153,11 +155,12 @@ def one_run(path: Path, night: date, truth: pl.DataFrame | None) -> dict:
     return run
 
 
-def main(runs: int) -> None:
+def main(runs: int, demo: bool) -> None:
     import mlflow.pyfunc  # noqa: F401 - loaded once, as by the serving process, not timed
 
-    world = large_world()
-    path = warehouse(world)
+    pets = DEMO_WORLD_PETS if demo else LARGE_WORLD_PETS
+    world = simulated_world(pets)
+    path = warehouse(world, OUT / ("models-home-demo" if demo else "models-home"))
     with duckdb.connect(str(path), read_only=True) as con:
         (night,) = con.execute("select max(_dt) from raw.rx_orders").fetchone()
     truth = read_truth(world / "truth")
@@ -171,7 +174,8 @@ def main(runs: int) -> None:
     print(
         json.dumps(
             {
-                "benchmark": "models_large_world",
+                "benchmark": "models_demo_world" if demo else "models_large_world",
+                "pets": pets,
                 "warehouse": str(path.relative_to(ROOT)),
                 "night": str(night),
                 "snapshot_rows": first["snapshot_rows"],
@@ -195,4 +199,5 @@ def main(runs: int) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 3)
+    args = [a for a in sys.argv[1:] if a != "--demo"]
+    main(int(args[0]) if args else 3, "--demo" in sys.argv[1:])
