@@ -171,7 +171,8 @@ def _run(args: argparse.Namespace) -> int:
 
     # step output (dbt's log, above all) goes to a file; the terminal gets the summary
     SETTINGS.run_logs.mkdir(parents=True, exist_ok=True)
-    log = SETTINGS.run_logs / f"run-{time.strftime('%Y%m%dT%H%M%S')}.log"
+    # the pid keeps two runs started in the same second from truncating each other's log
+    log = SETTINGS.run_logs / f"run-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}.log"
     started = time.monotonic()
     with log.open("w") as out, contextlib.redirect_stdout(out):
         outcome = run_all(as_of=args.as_of, since=args.since, training=not args.skip_training)
