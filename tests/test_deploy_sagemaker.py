@@ -155,8 +155,9 @@ def test_redeploying_the_same_version_at_once_keeps_the_endpoint_serving(clients
     assert again.model_data != first.model_data
     endpoint = sagemaker.describe_endpoint(EndpointName="refill-test")
     assert endpoint["EndpointConfigName"] == again.endpoint_config
-    configs = {c["EndpointConfigName"] for c in sagemaker.list_endpoint_configs()["EndpointConfigs"]}
-    assert configs >= {again.endpoint_config} and first.endpoint_config not in configs
+    listed = sagemaker.list_endpoint_configs()["EndpointConfigs"]
+    configs = {c["EndpointConfigName"] for c in listed}
+    assert again.endpoint_config in configs and first.endpoint_config not in configs
 
 
 def test_a_failed_smoke_test_rolls_the_endpoint_back(clients, archive, smoke):
