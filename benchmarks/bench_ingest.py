@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks" / "out"
 sys.path.insert(0, str(ROOT))
 
-from refill_assets.simulator import LARGE_WORLD_PETS, simulate  # noqa: E402
+from refill_simulator import LARGE_WORLD_PETS, simulate  # noqa: E402
 
 START, END = "2025-01-01", "2026-06-30"
 

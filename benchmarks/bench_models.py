@@ -45,23 +45,23 @@ import duckdb  # noqa: E402
 import polars as pl  # noqa: E402
 from bench_ingest import refill_env, simulated_world  # noqa: E402
 
-from refill_assets import tracking  # noqa: E402
 from refill_assets.features import registry  # noqa: E402
 from refill_assets.features.examples import scoring_rows, training_examples  # noqa: E402
 from refill_assets.features.snapshot import snapshot_hash  # noqa: E402
+from refill_assets.models import tracking  # noqa: E402
 from refill_assets.models.metrics import evaluate  # noqa: E402
 from refill_assets.models.oracle import oracle_predictions, read_truth  # noqa: E402
 from refill_assets.models.schema import KINDS  # noqa: E402
 from refill_assets.models.split import time_split  # noqa: E402
 from refill_assets.models.train import train  # noqa: E402
-from refill_assets.outreach import (  # noqa: E402
+from refill_assets.outreach.contacts import (  # noqa: E402
     candidates,
     export_problems,
     plan_contacts,
     write_export,
 )
-from refill_assets.scoring import replace_days, score_day  # noqa: E402
-from refill_assets.simulator import DEMO_WORLD_PETS, LARGE_WORLD_PETS  # noqa: E402
+from refill_assets.scoring.scores import replace_days, score_day  # noqa: E402
+from refill_simulator import DEMO_WORLD_PETS, LARGE_WORLD_PETS  # noqa: E402
 
 
 def warehouse(world: Path, home: Path) -> Path:

@@ -54,9 +54,9 @@ def prepare() -> None:
 
     from refill_assets.features import registry
     from refill_assets.features.examples import scoring_rows, training_examples
+    from refill_assets.models.bundle import package, write_bundle
     from refill_assets.models.lgbm import LgbmModel
     from refill_assets.models.onnx_export import export_onnx
-    from refill_assets.serving.bundle import package, write_bundle
 
     if not WAREHOUSE.exists():
         raise SystemExit(f"{WAREHOUSE} missing: run benchmarks/bench_models.py first")

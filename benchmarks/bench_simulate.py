@@ -18,7 +18,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from refill_assets.simulator import LARGE_WORLD_PETS, simulate
+from refill_simulator import LARGE_WORLD_PETS, simulate
 
 START, END = date(2025, 1, 1), date(2026, 6, 30)
 SEED = 7

@@ -41,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 from refill_assets.imports.dispensing import import_dispensing  # noqa: E402
 from refill_assets.models.schema import KINDS  # noqa: E402
-from refill_assets.tracking import CHAMPION, EXPERIMENT, REGISTERED_MODEL  # noqa: E402
+from refill_assets.models.tracking import CHAMPION, EXPERIMENT, REGISTERED_MODEL  # noqa: E402
 
 SHOWN = (
     "mae_days",

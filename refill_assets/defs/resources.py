@@ -9,7 +9,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource
 
 from refill_assets import settings as settings_module
-from refill_assets.alerts import post
+from refill_assets.alerts.slack import post
 from refill_assets.defs.transform.project import dbt_project
 from refill_assets.deploy.sagemaker import region
 from refill_assets.ingest.landing import Landing

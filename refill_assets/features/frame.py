@@ -9,7 +9,8 @@ as-of day D reads only what the warehouse knew at the end of D:
 * every other extract from ``raw.*`` rows delivered by D (``_dt <= D``), each
   row at its first delivery, so a later re-send never rewrites the past.
 
-So rows delivered after D can never change a feature of D (tests/test_features_pit.py).
+So rows delivered after D can never change a feature of D
+(tests/unit/features/test_features_pit.py).
 One set-based query, never rx x days, its CTEs by topic in ``rx_history`` (fills,
 interval history, household), ``supply`` (shipments, stock, reauthorizations) and
 ``owner`` (pet, customer, engagement): each rx's state is computed once per day its

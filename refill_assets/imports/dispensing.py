@@ -8,7 +8,7 @@ header names are given by ``HistoryColumns`` (defaults: SMART's ``refills.txt``,
 comma separated (read from the header line), UTF-8, dates ``YYYY-MM-DD``.
 
 Output: ``<out>/landing/<extract>/dt=<fill date>/<extract>_<YYYYMMDD>_01.csv``,
-written by the simulator's own writer (``refill_assets.simulator.writer``), so
+written by the simulator's own writer (``refill_simulator.writer``), so
 file names, folders and CSV dialect are exactly the simulator's. Every row is
 delivered on its fill date (``dt`` = fill date), i.e. known to the platform
 from the end of the day it was dispensed.
@@ -103,10 +103,10 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from refill_assets.contract import EXTRACTS
-from refill_assets.simulator.delivery import FilePlan
-from refill_assets.simulator.timeline import build_timeline
-from refill_assets.simulator.writer import write_extract
+from refill_assets.contract.extracts import EXTRACTS
+from refill_simulator.delivery import FilePlan
+from refill_simulator.timeline import build_timeline
+from refill_simulator.writer import write_extract
 
 # the explicit constants of the mapping (module docstring)
 DRUG_CLASS = "other"

@@ -31,13 +31,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from refill_assets.contract import EXTRACTS, PII_COLUMNS, Extract
-from refill_assets.ingest.landing import DeliveredFile, Landing
-from refill_assets.ingest.normalize import contact_keys, derive
-from refill_assets.ingest.pii import keyed_hash
-from refill_assets.ingest.reading import Batch, read_batch
-from refill_assets.ingest.validate import split_valid
-from refill_assets.raw_schema import (
+from refill_assets.contract.extracts import EXTRACTS, PII_COLUMNS, Extract
+from refill_assets.contract.raw_tables import (
     FILES_TABLE,
     QUARANTINE_TABLE,
     RAW_TABLES,
@@ -45,7 +40,12 @@ from refill_assets.raw_schema import (
     create_table_sql,
     table_columns,
 )
-from refill_assets.warehouse import connect
+from refill_assets.ingest.landing import DeliveredFile, Landing
+from refill_assets.ingest.normalize import contact_keys, derive
+from refill_assets.ingest.pii import keyed_hash
+from refill_assets.ingest.reading import Batch, read_batch
+from refill_assets.ingest.validate import split_valid
+from refill_assets.storage.warehouse import connect
 
 _POLARS_TYPES = {
     "VARCHAR": pl.String,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from refill_assets.contract import Extract
+from refill_assets.contract.extracts import Extract
 from refill_assets.ingest.sig import units_per_day
 
 LB_TO_KG = 0.45359237

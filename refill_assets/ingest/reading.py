@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import duckdb
 import polars as pl
 
-from refill_assets.contract import Extract
+from refill_assets.contract.extracts import Extract
 
 # One CSV field, quoted (with "" escapes) or bare, after its comma; a line is read with a comma
 # put in front, so an empty first field is still a field.

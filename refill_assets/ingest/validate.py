@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from refill_assets.contract import BOOL, DATE, DEC, INT, PII_COLUMNS, TS, Column, Extract
+from refill_assets.contract.extracts import BOOL, DATE, DEC, INT, PII_COLUMNS, TS, Column, Extract
 from refill_assets.ingest.normalize import canonical_text
 
 _TRUE = ("true", "t", "y", "yes", "1")

@@ -43,9 +43,9 @@ from onnxmltools import convert_lightgbm, convert_xgboost
 from onnxmltools.convert.common.data_types import FloatTensorType
 
 from refill_assets.models.lgbm import LgbmModel
+from refill_assets.models.onnx_runtime import INPUT, run_graph, session
 from refill_assets.models.schema import DAY_COLUMNS
 from refill_assets.models.xgb_aft import XgbAftModel
-from refill_assets.serving.predictor import INPUT, run_graph, session
 
 TARGET_OPSET = 15
 

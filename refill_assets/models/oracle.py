@@ -1,6 +1,6 @@
 """The oracle: what the simulator knew about each fill's next refill, given the wait.
 
-The simulator's truth (``refill_assets.simulator.truth``) keeps, per fill F,
+The simulator's truth (``refill_simulator.truth``) keeps, per fill F,
 64 draws of its own generative step from F's state: the days from F to the
 next fill (``draw_gap_days``, sorted, ``STOP_DRAW`` = -1 where the draw ends
 the prescription). An example on as-of day D after F has waited
@@ -45,7 +45,7 @@ import polars as pl
 
 from refill_assets.models.schema import prediction_frame
 
-DRAWS_COLUMN = "draw_gap_days"  # as refill_assets.simulator.truth writes them
+DRAWS_COLUMN = "draw_gap_days"  # as refill_simulator.truth writes them
 STOP_DRAW = -1  # a draw that ends the prescription (simulator.truth.STOP_DRAW)
 LAPSE_GRACE_DAYS = 30  # lapse: no fill by fill date + days_supply + 30 days
 MIN_DRAWS = 5  # fewer draws than this at the wait: fall back to the latest draws

@@ -17,9 +17,9 @@ import plotly.express as px
 import plotly.graph_objects as go
 import polars as pl
 
-from refill_assets.raw_schema import RAW_TABLES
-from refill_assets.refill_gaps import gap_ratio_summary, gap_ratios
+from refill_assets.contract.raw_tables import RAW_TABLES
 from refill_assets.reports.page import Section, write_page
+from refill_assets.reports.realism import gap_ratio_summary, gap_ratios
 
 # maintenance intervals observed (not censored), the population every refill figure uses
 _INTERVALS = """

@@ -5,7 +5,7 @@ They read the run's event log only; they never open the warehouse.
 
 import dagster as dg
 
-from refill_assets.alerts import CheckFailure, slack_message
+from refill_assets.alerts.slack import CheckFailure, slack_message
 from refill_assets.defs.resources import SETTINGS, SlackWebhook
 
 _ENABLED = SETTINGS.slack_webhook_url is not None

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import dagster as dg
 
-from refill_assets import tracking
 from refill_assets.defs.ml.validation import VALIDATION
 from refill_assets.defs.resources import SETTINGS, ModelStore, SageMakerResource
 from refill_assets.deploy.sagemaker import REQUIRED_ENV, DeployConfig
+from refill_assets.models import tracking
 
 DEPLOYED = dg.AssetKey(["deploy", "sagemaker_endpoint"])
 SERVED_KINDS = ("lightgbm", "xgboost_aft")  # the kinds with an ONNX export
@@ -45,7 +45,7 @@ def sagemaker_endpoint(
     sagemaker: SageMakerResource,
 ) -> dg.MaterializeResult:
     from refill_assets.deploy.sagemaker import deploy
-    from refill_assets.serving.bundle import EXAMPLE, package_logged
+    from refill_assets.models.bundle import EXAMPLE, package_logged
 
     account = DeployConfig.from_env(SETTINGS.deploy_env)
     if account is None:

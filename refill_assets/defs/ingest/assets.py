@@ -6,20 +6,20 @@ range; schema and required-field validity block everything downstream.
 
 import dagster as dg
 
-from refill_assets import quality
-from refill_assets.contract import EXTRACTS, PII_COLUMNS
+from refill_assets.contract.extracts import EXTRACTS, PII_COLUMNS
 from refill_assets.defs.partitions import daily, single_run, window
 from refill_assets.defs.resources import WAREHOUSE_POOL, LandingResource, WarehouseResource
+from refill_assets.ingest import checks
 from refill_assets.ingest.load import ingest_days
-from refill_assets.warehouse import connect
+from refill_assets.storage.warehouse import connect
 
 # (check name, rule, blocking)
 CHECKS = (
-    ("schema", quality.schema, True),
-    ("required_fields_valid", quality.valid_share, True),
-    ("row_count_vs_trailing_week", quality.row_count, False),
-    ("null_spikes", quality.null_spikes, False),
-    ("quarantine_rate", quality.quarantine_rate, False),
+    ("schema", checks.schema, True),
+    ("required_fields_valid", checks.valid_share, True),
+    ("row_count_vs_trailing_week", checks.row_count, False),
+    ("null_spikes", checks.null_spikes, False),
+    ("quarantine_rate", checks.quarantine_rate, False),
 )
 
 

@@ -10,15 +10,15 @@ import json
 import dagster as dg
 import polars as pl
 
-from refill_assets import tracking
 from refill_assets.defs.resources import WAREHOUSE_POOL, ModelStore, WarehouseResource
 from refill_assets.features import registry
 from refill_assets.features.examples import training_examples
 from refill_assets.features.snapshot import snapshot_hash
-from refill_assets.files import write_parquet_atomic
+from refill_assets.models import tracking
 from refill_assets.models.schema import KINDS
 from refill_assets.models.split import time_split
-from refill_assets.warehouse import connect
+from refill_assets.storage.files import write_parquet_atomic
+from refill_assets.storage.warehouse import connect
 
 SNAPSHOT = dg.AssetKey(["features", "training_snapshot"])
 # what the feature builder reads (refill_assets/features): lineage in the UI, order in a run
@@ -99,13 +99,13 @@ def build_model_asset(kind: str) -> dg.AssetsDefinition:
     )
     def _model(context: dg.AssetExecutionContext, config: TrainingConfig, models: ModelStore):
         # the learning libraries load here, not when the definitions load (every run, the UI)
+        from refill_assets.models.bundle import write_bundle
         from refill_assets.models.onnx_export import (
             OnnxPredictor,
             export_onnx,
             max_abs_diff_days,
         )
         from refill_assets.models.train import train
-        from refill_assets.serving.bundle import write_bundle
 
         _, split = load_split(models)
         numeric = [n for n in registry.feature_names() if n not in registry.categorical_names()]

@@ -7,7 +7,7 @@ import polars as pl
 
 from refill_assets.defs.partitions import daily, single_run, window
 from refill_assets.defs.resources import WAREHOUSE_POOL, ExportResource, WarehouseResource
-from refill_assets.outreach import (
+from refill_assets.outreach.contacts import (
     OutreachPolicy,
     candidates,
     export_problems,
@@ -15,7 +15,7 @@ from refill_assets.outreach import (
     write_export,
 )
 from refill_assets.reports.page import markdown_table
-from refill_assets.warehouse import connect
+from refill_assets.storage.warehouse import connect
 
 OUTREACH = dg.AssetKey(["outreach", "refill_outreach_export"])
 DEFAULTS = OutreachPolicy()

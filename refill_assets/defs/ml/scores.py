@@ -5,15 +5,15 @@ from datetime import timedelta
 import dagster as dg
 import polars as pl
 
-from refill_assets import tracking
 from refill_assets.defs.ml.validation import VALIDATION
 from refill_assets.defs.partitions import daily, single_run, window
 from refill_assets.defs.resources import WAREHOUSE_POOL, ModelStore, WarehouseResource
 from refill_assets.features import registry
 from refill_assets.features.examples import scoring_rows
+from refill_assets.models import tracking
 from refill_assets.reports.page import markdown_table
-from refill_assets.scoring import replace_days, score_day
-from refill_assets.warehouse import connect
+from refill_assets.scoring.scores import replace_days, score_day
+from refill_assets.storage.warehouse import connect
 
 
 @dg.asset(

@@ -12,10 +12,10 @@ import json
 import dagster as dg
 import polars as pl
 
-from refill_assets import tracking
 from refill_assets.defs.ml.assets import load_split
 from refill_assets.defs.resources import SETTINGS, ModelStore
 from refill_assets.features import registry
+from refill_assets.models import tracking
 from refill_assets.models.gate import GatePolicy, decide
 from refill_assets.models.labels import HORIZON_DAYS
 from refill_assets.models.oracle import oracle_predictions, read_truth

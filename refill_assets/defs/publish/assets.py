@@ -5,7 +5,7 @@ from collections.abc import Sequence
 import dagster as dg
 
 from refill_assets.defs.resources import WAREHOUSE_POOL, WarehouseResource
-from refill_assets.warehouse import publish
+from refill_assets.storage.warehouse import publish
 
 
 def build_publish_asset(upstream: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:

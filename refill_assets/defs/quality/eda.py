@@ -3,9 +3,9 @@
 import dagster as dg
 
 from refill_assets.defs.resources import SETTINGS, WAREHOUSE_POOL, WarehouseResource
-from refill_assets.refill_gaps import gap_ratios, read_smart_refills
 from refill_assets.reports.eda import build_eda_report
-from refill_assets.warehouse import connect
+from refill_assets.reports.realism import gap_ratios, read_smart_refills
+from refill_assets.storage.warehouse import connect
 
 _MARTS = ("fills", "refill_intervals", "pets", "vet_reauths")
 

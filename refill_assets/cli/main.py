@@ -1,0 +1,181 @@
+"""``refill``: simulate a pharmacy world, and build the whole asset graph in one run.
+
+refill simulate --out DIR [--pets N] [--start DATE] [--end DATE] [--seed S]
+refill run [--landing URI] [--home DIR] [--as-of DATE] [--since DATE] [--skip-training]
+refill import-dispensing --history FILE [--drugs FILE] --out DIR [--columns K=NAME,...]
+    [--drug-columns K=NAME,...] [--species dog|cat]
+refill package-champion --out FILE [--home DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    return args.func(args)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="refill", description=__doc__.split("\n")[0])
+    sub = p.add_subparsers(required=True)
+    s = sub.add_parser("simulate", help="write a simulated landing zone and its ground truth")
+    s.add_argument("--out", type=Path, required=True, help="writes OUT/landing and OUT/truth")
+    s.add_argument("--pets", type=int, default=2000)
+    s.add_argument("--start", type=date.fromisoformat, default=date(2025, 1, 1))
+    s.add_argument("--end", type=date.fromisoformat, default=date(2025, 4, 30))
+    s.add_argument("--seed", type=int, default=7)
+    s.set_defaults(func=_simulate)
+    r = sub.add_parser("run", help="materialize every asset for each delivery day up to --as-of")
+    r.add_argument("--landing", help="landing zone folder or s3:// URI (REFILL_LANDING_URI)")
+    r.add_argument("--home", type=Path, help="platform home (REFILL_HOME)")
+    r.add_argument("--as-of", type=date.fromisoformat, help="last delivery day (default: latest)")
+    r.add_argument(
+        "--since",
+        type=date.fromisoformat,
+        help="first delivery day (default: the earliest); --since D --as-of D is one night",
+    )
+    r.add_argument(
+        "--skip-training",
+        action="store_true",
+        help="the curated warehouse only: no features, models or scores",
+    )
+    r.set_defaults(func=_run)
+    i = sub.add_parser(
+        "import-dispensing",
+        help="turn a dispensing history (patient, drug, fill date, quantity, days' supply)"
+        " into a landing zone",
+    )
+    i.add_argument("--history", type=Path, required=True, help="tab- or comma-separated fills")
+    i.add_argument("--drugs", type=Path, help="drug table with the drugs' names (optional)")
+    i.add_argument("--out", type=Path, required=True, help="writes OUT/landing only")
+    i.add_argument(
+        "--columns",
+        type=_mapping,
+        default={},
+        help="history headers, e.g. patient=PID,drug=RXN,fill_date=DATE,quantity=Q,days_supply=DAYS"
+        " (these are the defaults)",
+    )
+    i.add_argument(
+        "--drug-columns",
+        type=_mapping,
+        default={},
+        help="drug table headers, e.g. drug=RxNorm,name=Name (the defaults)",
+    )
+    i.add_argument(
+        "--species",
+        default="dog",
+        help="the species written for every patient (dog or cat: the platform models only these)",
+    )
+    i.set_defaults(func=_import_dispensing)
+    k = sub.add_parser(
+        "package-champion",
+        help="the champion's serving bundle as SageMaker's model.tar.gz (deploy/README.md)",
+    )
+    k.add_argument("--out", type=Path, required=True, help="the model.tar.gz to write")
+    k.add_argument("--home", type=Path, help="platform home (REFILL_HOME)")
+    k.set_defaults(func=_package_champion)
+    return p
+
+
+def _mapping(text: str) -> dict[str, str]:
+    pairs = [part.split("=", 1) for part in text.split(",") if part.strip()]
+    if any(len(pair) != 2 for pair in pairs):
+        raise argparse.ArgumentTypeError(f"expected KEY=HEADER[,KEY=HEADER…], got {text!r}")
+    return {key.strip(): header.strip() for key, header in pairs}
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from refill_simulator import simulate
+
+    summary = simulate(args.out, pets=args.pets, start=args.start, end=args.end, seed=args.seed)
+    print(json.dumps(summary.as_dict(), indent=2, default=str))
+    return 0
+
+
+def _import_dispensing(args: argparse.Namespace) -> int:
+    from refill_assets.imports.dispensing import (
+        DispensingHistoryError,
+        DrugColumns,
+        HistoryColumns,
+        import_dispensing,
+    )
+
+    try:
+        columns = HistoryColumns(**args.columns)
+        drug_columns = DrugColumns(**args.drug_columns)
+    except TypeError as e:  # a key that is not a field
+        print(f"refill import-dispensing: unknown column key: {e}", file=sys.stderr)
+        return 2
+    try:
+        summary = import_dispensing(
+            args.history,
+            args.out,
+            args.drugs,
+            columns=columns,
+            drug_columns=drug_columns,
+            species=args.species,
+        )
+    except DispensingHistoryError as e:
+        print(f"refill import-dispensing: {e}", file=sys.stderr)
+        return 2
+    print(json.dumps(summary.as_dict(), indent=2, default=str))
+    return 0
+
+
+def _package_champion(args: argparse.Namespace) -> int:
+    if args.home:
+        os.environ["REFILL_HOME"] = str(args.home.resolve())
+    import tempfile
+
+    from refill_assets.defs.resources import build_resources
+    from refill_assets.models import tracking
+    from refill_assets.models.bundle import package_logged
+
+    models = build_resources()["models"]
+    champion = tracking.champion(models.tracking_uri, models.artifacts)
+    if champion is None:
+        print("no champion in MLflow yet: run `refill run` first", file=sys.stderr)
+        return 1
+    with tempfile.TemporaryDirectory() as scratch:
+        bundle = package_logged(
+            models.tracking_uri, models.artifacts, champion, Path(scratch), args.out
+        )
+    if bundle is None:
+        print(
+            f"champion {champion.model_name} v{champion.version} has no ONNX export: only"
+            " the GBMs (lightgbm, xgboost_aft) are served",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"{args.out}: {champion.model_name} v{champion.version}")
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    # settings are read when the definitions are imported: set the environment first
+    if args.home:
+        os.environ["REFILL_HOME"] = str(args.home.resolve())
+    if args.landing:
+        os.environ["REFILL_LANDING_URI"] = args.landing
+    from refill_assets.cli.run import run_all
+    from refill_assets.defs.resources import SETTINGS
+
+    # step output (dbt's log, above all) goes to a file; the terminal gets the summary
+    SETTINGS.run_logs.mkdir(parents=True, exist_ok=True)
+    # the pid keeps two runs started in the same second from truncating each other's log
+    log = SETTINGS.run_logs / f"run-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}.log"
+    started = time.monotonic()
+    with log.open("w") as out, contextlib.redirect_stdout(out):
+        outcome = run_all(as_of=args.as_of, since=args.since, training=not args.skip_training)
+    print(outcome.render(seconds=time.monotonic() - started))
+    print(f"    step output:           {log}")
+    return 0 if outcome.success else 1

@@ -1,0 +1,185 @@
+"""Run the graph for the delivery days up to a date, as Dagster runs.
+
+History (no ``since``): job ``refill_all`` over every day in one single-run
+backfill, then job ``score`` for the last day. A night (``since``): job
+``nightly`` over ``since`` … ``as_of``. Without training, the warehouse only:
+job ``curate`` over the history, or a night's ``nightly`` without its scores.
+
+The run goes into the Dagster instance at ``DAGSTER_HOME`` when it is set (so
+``make ui`` shows it), else into a throwaway one.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import date
+
+import dagster as dg
+
+from refill_assets.contract.extracts import EXTRACTS
+from refill_assets.definitions import defs
+from refill_assets.defs.automation.jobs import SCORES
+from refill_assets.defs.resources import SETTINGS, build_resources
+
+
+@dataclass
+class RunOutcome:
+    success: bool
+    start: date | None
+    end: date | None
+    materialized: dict[str, dict] = field(default_factory=dict)  # asset → metadata
+    checks: list[tuple[str, str, bool, str, str]] = field(default_factory=list)
+    step_seconds: dict[str, float] = field(default_factory=dict)
+    error: str | None = None
+
+    def render(self, seconds: float) -> str:
+        lines = [f"refill run: {'succeeded' if self.success else 'FAILED'} in {seconds:.1f} s"]
+        if self.error:
+            lines.append(f"  error: {self.error}")
+        if self.start:
+            lines.append(f"  delivery days {self.start} … {self.end}")
+        lines.append(f"  assets materialized: {len(self.materialized)}")
+        groups: dict[str, int] = {}
+        for key, meta in self.materialized.items():
+            shown = {k: meta[k] for k in _SUMMARY_FIELDS if k in meta}
+            if shown:
+                lines.append(f"    {key:<32} {_fmt(shown)}")
+            else:
+                groups[key.split("/")[0]] = groups.get(key.split("/")[0], 0) + 1
+        if groups:
+            lines.append(f"    dbt models: {_fmt(groups)}")
+        failed = [c for c in self.checks if not c[2]]
+        lines.append(f"  checks: {len(self.checks) - len(failed)} passed, {len(failed)} failed")
+        for asset, name, _, severity, desc in failed:
+            lines.append(f"    {severity:<5} {asset}:{name} — {desc}")
+        slowest = sorted(self.step_seconds.items(), key=lambda kv: -kv[1])[:5]
+        lines.append("  slowest steps: " + ", ".join(f"{k} {v:.1f} s" for k, v in slowest))
+        lines += [
+            "  where to look:",
+            f"    warehouse (pipeline):  {SETTINGS.warehouse}",
+            f"    published (analysts):  {SETTINGS.published}",
+            f"    reports:               {SETTINGS.reports}",
+            f"    outreach export (CRM): {SETTINGS.export_uri}",
+            "    UI:                    make ui  (then http://127.0.0.1:3000)",
+        ]
+        return "\n".join(lines)
+
+
+# the metadata worth a line in the terminal; the UI shows the rest
+_SUMMARY_FIELDS = (
+    "rows_loaded",
+    "rows_quarantined",
+    "files_duplicate",
+    "size_mb",
+    "fills",
+    "gap_ratio_median",
+    "report",
+    "path",
+    "rows",
+    "owners",
+    "validation_mae_days",
+    "champion",
+    "promoted",
+    "model",
+)
+
+
+def _fmt(meta: dict) -> str:
+    return ", ".join(f"{k}={v}" for k, v in meta.items())
+
+
+def delivery_window(as_of: date | None, since: date | None) -> tuple[date, date] | None:
+    """``since`` or the first delivery day (not before the first partition) through ``as_of``
+    or the last delivery day."""
+    landing = build_resources()["landing"].landing()
+    days = landing.delivery_days(EXTRACTS)
+    first_partition = date.fromisoformat(SETTINGS.partitions_start)
+    days = [d for d in days if d >= first_partition and (as_of is None or d <= as_of)]
+    if not days:
+        return None
+    return max(since or days[0], first_partition), as_of or days[-1]
+
+
+def run_all(
+    as_of: date | None = None, since: date | None = None, training: bool = True
+) -> RunOutcome:
+    window = delivery_window(as_of, since)
+    if window is None:
+        return RunOutcome(
+            False,
+            None,
+            None,
+            error=f"no deliveries found in {SETTINGS.landing_uri}"
+            f" on or after {SETTINGS.partitions_start}",
+        )
+    start, end = window
+    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else None
+    if not training and since is None:  # the warehouse only: no features, models or scores
+        runs = [("curate", start, end, None)]
+    elif not training:  # a night of the warehouse only
+        runs = [("nightly", start, end, SCORES)]
+    elif since is None:  # history: everything over the range, then the last day's scores
+        runs = [("refill_all", start, end, None), ("score", end, end, None)]
+    else:  # one night (or a few): the nightly job, scores with the current champion
+        runs = [("nightly", start, end, None)]
+    outcome = RunOutcome(True, start, end)
+    for job_name, first, last, without in runs:
+        _execute(job_name, first, last, instance, outcome, without)
+        if not outcome.success:
+            break
+    return outcome
+
+
+def _execute(
+    job_name: str,
+    start: date,
+    end: date,
+    instance,
+    outcome: RunOutcome,
+    without: dg.AssetSelection | None,
+) -> None:
+    job = defs.resolve_job_def(job_name)
+    selected = None
+    if without is not None:
+        graph = defs.resolve_asset_graph()
+        dropped = without.resolve(graph)
+        selected = [key for key in job.asset_layer.selected_asset_keys if key not in dropped]
+    tags = {
+        "dagster/asset_partition_range_start": start.isoformat(),
+        "dagster/asset_partition_range_end": end.isoformat(),
+    }
+    quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    result = job.execute_in_process(
+        run_config=quiet,
+        instance=instance,
+        tags=tags,
+        raise_on_error=False,
+        asset_selection=selected,
+    )
+    outcome.success = outcome.success and result.success
+    for event in result.all_events:
+        if event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION:
+            mat = event.event_specific_data.materialization
+            outcome.materialized[mat.asset_key.to_user_string()] = {
+                k: v.value for k, v in mat.metadata.items()
+            }
+        elif event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
+            ev = event.event_specific_data
+            outcome.checks.append(
+                (
+                    ev.asset_key.to_user_string(),
+                    ev.check_name,
+                    ev.passed,
+                    ev.severity.value,
+                    ev.description or "",
+                )
+            )
+        elif event.event_type == dg.DagsterEventType.STEP_SUCCESS:
+            outcome.step_seconds[event.step_key] = event.event_specific_data.duration_ms / 1000
+        elif event.event_type == dg.DagsterEventType.STEP_FAILURE:
+            error = event.event_specific_data.error
+            while error.cause is not None:  # the step's own exception, not Dagster's wrapper
+                error = error.cause
+            message = error.message.strip().splitlines()[0]
+            outcome.error = f"step {event.step_key} failed: {message}"

@@ -1,0 +1,206 @@
+"""The outreach export: which owners to remind tomorrow, about what, and by which channel.
+
+For scoring day D the export lists the prescriptions whose ``contact_on`` (predicted refill
+date minus the lead) is D + 1, as the contract's outreach file. The lead is
+``OutreachPolicy.lead_days`` (7), or ``high_lapse_lead_days`` (14) for a prescription whose
+lapse probability reaches ``high_lapse_probability``: owners likely to lapse hear from us
+earlier. Only opted-in customers and active dogs and cats (status as currently known: an owner
+who has opted out since is never contacted, not even by a backfilled day).
+
+One contact per owner per day: all of an owner's rows share one ``channel`` and one
+``campaign_id`` (``refill-<contact day>-<channel>``), so the CRM sends one message per
+(campaign, customer) naming every prescription in it, and an engagement event (it carries the
+customer and the campaign) matches that message.
+
+Channel: email, unless the owner ignores email (``ignored_after_emails`` emails sent in the
+last ``engagement_window_days`` without an open or click, or one bounced in that window) or
+cannot get it (no address, or unsubscribed); then SMS where the owner has a phone and has not
+unsubscribed from SMS. An owner reachable by neither is left out.
+
+Only the contract's columns leave: ids, the drug's name, dates, the channel, the lapse
+probability and the model version; never a name, address, email or phone.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from refill_assets.storage.files import write_bytes_atomic
+
+EXPORT_COLUMNS = (
+    "campaign_id",
+    "customer_id",
+    "pet_id",
+    "rx_id",
+    "drug_name",
+    "predicted_refill_date",
+    "contact_on",
+    "channel",
+    "lapse_probability",
+    "model_version",
+)
+
+
+@dataclass(frozen=True)
+class OutreachPolicy:
+    lead_days: int = 7
+    high_lapse_probability: float = 0.5
+    high_lapse_lead_days: int = 14
+    ignored_after_emails: int = 3
+    engagement_window_days: int = 90
+
+
+CANDIDATES_SQL = """
+with engagement as (
+    select customer_id,
+        sum(email_sent) filter (event_date > $window_start) as email_sent,
+        sum(email_open + email_click) filter (event_date > $window_start) as email_engaged,
+        sum(email_bounce) filter (event_date > $window_start) as email_bounced,
+        sum(email_unsubscribe) > 0 as email_unsubscribed,
+        sum(sms_unsubscribe) > 0 as sms_unsubscribed
+    from marts.engagement_daily
+    where event_date <= $day
+    group by customer_id
+),
+
+drug as (
+    -- the drug of the fill the scores were made from
+    select rx_id, fill_date, drug_name
+    from marts.fills
+    qualify row_number() over (partition by rx_id, fill_date order by order_ts desc) = 1
+)
+
+select
+    s.customer_id, s.pet_id, s.rx_id, d.drug_name, s.predicted_refill_date,
+    s.lapse_probability, s.model_version,
+    coalesce(c.marketing_opt_in, false) as opted_in,
+    coalesce(p.is_in_scope and p.status = 'active', false) as pet_active,
+    c.email_hash is not null and not coalesce(e.email_unsubscribed, false) as email_ok,
+    c.phone_hash is not null and not coalesce(e.sms_unsubscribed, false) as sms_ok,
+    coalesce(e.email_sent, 0) as email_sent,
+    coalesce(e.email_engaged, 0) as email_engaged,
+    coalesce(e.email_bounced, 0) as email_bounced
+from scores.rx_refill_scores as s
+left join marts.customers as c on c.customer_id = s.customer_id
+left join marts.pets as p on p.pet_id = s.pet_id
+left join engagement as e on e.customer_id = s.customer_id
+left join drug as d on d.rx_id = s.rx_id and d.fill_date = s.last_fill_date
+where s.as_of_date = $day
+"""
+
+
+def candidates(
+    con: duckdb.DuckDBPyConnection, day: date, policy: OutreachPolicy = OutreachPolicy()
+) -> pl.DataFrame:
+    """The day's scores with what ``plan_contacts`` decides on (one row per prescription)."""
+    window_start = day - timedelta(days=policy.engagement_window_days)
+    return con.execute(CANDIDATES_SQL, {"day": day, "window_start": window_start}).pl()
+
+
+def plan_contacts(
+    rows: pl.DataFrame, day: date, policy: OutreachPolicy = OutreachPolicy()
+) -> pl.DataFrame:
+    """The export's rows for the contacts of ``day`` + 1, from ``candidates`` of ``day``."""
+    contact_day = day + timedelta(days=1)
+    lead = (
+        pl.when(pl.col("lapse_probability") >= policy.high_lapse_probability)
+        .then(policy.high_lapse_lead_days)
+        .otherwise(policy.lead_days)
+    )
+    ignores_email = (
+        (pl.col("email_sent") >= policy.ignored_after_emails) & (pl.col("email_engaged") == 0)
+    ) | (pl.col("email_bounced") > 0)
+    # every input is the owner's, so all their rows get one channel: one message per owner
+    email_ok, sms_ok = pl.col("email_ok"), pl.col("sms_ok")
+    channel = (
+        pl.when(sms_ok & (ignores_email | ~email_ok))
+        .then(pl.lit("sms"))
+        .when(email_ok)
+        .then(pl.lit("email"))
+    )
+    planned = (
+        rows.with_columns(contact_on=pl.col("predicted_refill_date") - pl.duration(days=lead))
+        .filter((pl.col("contact_on") == contact_day) & pl.col("opted_in") & pl.col("pet_active"))
+        .with_columns(channel=channel)
+        .filter(pl.col("channel").is_not_null())
+    )
+    return planned.select(
+        campaign_id=pl.format("refill-{}-{}", pl.lit(contact_day.strftime("%Y%m%d")), "channel"),
+        customer_id="customer_id",
+        pet_id="pet_id",
+        rx_id="rx_id",
+        drug_name="drug_name",
+        predicted_refill_date="predicted_refill_date",
+        contact_on="contact_on",
+        channel="channel",
+        lapse_probability=pl.col("lapse_probability").round(4),
+        model_version=pl.col("model_version").cast(pl.String),
+    ).sort("customer_id", "predicted_refill_date", "rx_id")
+
+
+def export_key(day: date) -> str:
+    """The file's path under the export root (the contract's layout)."""
+    return f"outreach/dt={day.isoformat()}/outreach_{day.strftime('%Y%m%d')}.csv"
+
+
+def write_export(frame: pl.DataFrame, root: str, day: date, s3_client: Any | None = None) -> str:
+    """Write the day's file whole or not at all; returns where. ``root``: a folder or
+    s3://bucket/prefix (one PUT: S3 shows an object only once it is complete)."""
+    body = frame.select(EXPORT_COLUMNS).write_csv().encode()
+    key = export_key(day)
+    if root.startswith("s3://"):
+        bucket, _, prefix = root.removeprefix("s3://").partition("/")
+        full_key = f"{prefix.rstrip('/')}/{key}" if prefix else key
+        if s3_client is None:
+            raise ValueError(f"export root {root} is on S3 but no S3 client was given")
+        s3_client.put_object(Bucket=bucket, Key=full_key, Body=body, ContentType="text/csv")
+        return f"s3://{bucket}/{full_key}"
+    return str(write_bytes_atomic(body, Path(root) / key))
+
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[a-z]{2,}", re.IGNORECASE)
+_PHONE = re.compile(r"\(?\d{3}\)?[\s.-]?\d{3}[\s.-]?\d{4}")
+
+
+def export_problems(frame: pl.DataFrame, con: duckdb.DuckDBPyConnection) -> list[str]:
+    """What is wrong with an export, checked against the warehouse on its own (not through
+    ``plan_contacts``): columns beyond the contract's, values that look like an email or
+    phone, opted-out or unknown customers, pets not active, more than one contact an owner."""
+    problems = []
+    if tuple(frame.columns) != EXPORT_COLUMNS:
+        problems.append(f"columns {frame.columns} are not the contract's {list(EXPORT_COLUMNS)}")
+        return problems
+    text = frame.select(pl.col(c).cast(pl.String) for c in frame.columns)
+    for column in text.columns:
+        values = text[column].drop_nulls()
+        if values.str.contains(_EMAIL.pattern).any() or values.str.contains(_PHONE.pattern).any():
+            problems.append(f"column {column} holds a value that looks like an email or phone")
+    con.register("_export", frame.select("customer_id", "pet_id"))
+    try:
+        (opted_out,) = con.execute(
+            """select count(distinct e.customer_id) from _export as e
+            left join marts.customers as c using (customer_id)
+            where not coalesce(c.marketing_opt_in, false)"""
+        ).fetchone()
+        (inactive,) = con.execute(
+            """select count(distinct e.pet_id) from _export as e
+            left join marts.pets as p using (pet_id)
+            where not coalesce(p.is_in_scope and p.status = 'active', false)"""
+        ).fetchone()
+    finally:
+        con.unregister("_export")
+    if opted_out:
+        problems.append(f"{opted_out} customers are not opted in to marketing (or unknown)")
+    if inactive:
+        problems.append(f"{inactive} pets are not active dogs or cats (or unknown)")
+    contacts = frame.select("customer_id", "campaign_id", "contact_on").unique()
+    if contacts["customer_id"].n_unique() != contacts.height:
+        problems.append("an owner gets more than one contact (campaign or day) in the file")
+    return problems

@@ -1,0 +1,101 @@
+"""The asset graph as the UI shows it: lineage, partitions, pools and checks."""
+
+import dagster as dg
+
+from refill_assets.contract.extracts import EXTRACTS
+from refill_assets.definitions import defs
+
+GRAPH = defs.resolve_asset_graph()
+
+
+def _node(*path: str):
+    return GRAPH.get(dg.AssetKey(list(path)))
+
+
+def test_one_partitioned_ingestion_asset_per_extract_with_five_checks():
+    for extract in EXTRACTS:
+        node = _node("raw", extract)
+        assert node.partitions_def is not None
+        checks = {k.name: k for k in GRAPH.get_check_keys_for_assets({node.key})}
+        assert set(checks) == {
+            "schema",
+            "required_fields_valid",
+            "row_count_vs_trailing_week",
+            "null_spikes",
+            "quarantine_rate",
+        }
+    blocking = {
+        c.name
+        for c in GRAPH.asset_check_keys
+        if GRAPH.get_check_spec(c).blocking and c.asset_key == dg.AssetKey(["raw", "rx_orders"])
+    }
+    assert blocking == {"schema", "required_fields_valid"}
+
+
+def test_every_partitioned_asset_backfills_in_a_single_run():
+    partitioned = [n for n in GRAPH.asset_nodes if n.partitions_def is not None]
+    assert len(partitioned) >= len(EXTRACTS) + 2
+    for node in partitioned:
+        assert node.backfill_policy == dg.BackfillPolicy.single_run(), node.key
+
+
+def test_everything_that_opens_the_warehouse_is_in_the_pool_of_one():
+    for node in GRAPH.asset_nodes:
+        # models read the training snapshot's Parquet file, deploys MLflow: never the warehouse
+        if node.is_materializable and node.group_name not in ("models", "deploy"):
+            assert node.pools == {"warehouse"}, node.key
+
+
+def test_dbt_sources_are_the_ingestion_assets():
+    assert (
+        dg.AssetKey(["raw", "rx_orders"]) in _node("staging", "stg_rx_order_versions").parent_keys
+    )
+    assert dg.AssetKey(["marts", "fills"]) in _node("reports", "eda").parent_keys
+    published = _node("published_warehouse")
+    assert dg.AssetKey(["marts", "active_maintenance_rx_daily"]) in published.parent_keys
+
+
+def test_dbt_error_tests_are_blocking_checks():
+    fills_checks = [
+        c for c in GRAPH.asset_check_keys if c.asset_key == dg.AssetKey(["marts", "fills"])
+    ]
+    assert any(GRAPH.get_check_spec(c).blocking for c in fills_checks)
+
+
+def test_jobs_split_history_nights_and_training():
+    nightly = defs.resolve_schedule_def("nightly_schedule")
+    assert nightly.cron_schedule == "0 2 * * *"
+    assert defs.resolve_schedule_def("retrain_schedule").cron_schedule == "0 4 * * 0"
+    scores = dg.AssetKey(["scores", "rx_refill_scores"])
+    lightgbm = dg.AssetKey(["models", "lightgbm"])
+    ingest = dg.AssetKey(["raw", "rx_orders"])
+
+    def keys(job: str) -> set:
+        return set(defs.resolve_job_def(job).asset_layer.selected_asset_keys)
+
+    assert ingest in keys("nightly") and scores in keys("nightly")
+    assert lightgbm not in keys("nightly")  # a night scores with the champion, never trains
+    eda = dg.AssetKey(["reports", "eda"])
+    assert eda not in keys("nightly") and eda in keys("retrain") and eda in keys("refill_all")
+    assert lightgbm in keys("refill_all") and scores not in keys("refill_all")
+    assert keys("retrain") >= {lightgbm, dg.AssetKey(["models", "validation"])}
+    outreach = dg.AssetKey(["outreach", "refill_outreach_export"])
+    assert keys("score") == {scores, outreach, dg.AssetKey(["published_warehouse"])}
+    assert outreach in keys("nightly") and outreach not in keys("refill_all")
+    deployed = dg.AssetKey(["deploy", "sagemaker_endpoint"])
+    assert keys("deploy_champion") == {deployed}
+    assert not any(deployed in keys(j) for j in ("refill_all", "curate", "nightly", "retrain"))
+
+
+def test_the_outreach_export_is_checked_before_it_counts():
+    spec = GRAPH.get_check_spec(
+        dg.AssetCheckKey(dg.AssetKey(["outreach", "refill_outreach_export"]), "export_is_clean")
+    )
+    assert spec.blocking
+
+
+def test_the_gate_is_a_blocking_check():
+    spec = GRAPH.get_check_spec(
+        dg.AssetCheckKey(dg.AssetKey(["models", "validation"]), "champion_gate")
+    )
+    assert spec.blocking

@@ -1,0 +1,252 @@
+"""The two user-facing commands end to end: `refill simulate` then `refill run`, as processes.
+
+One small world is built once per session; the tests read what the run left
+behind (warehouse, raw zone, published copy, report, Dagster run history).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tarfile
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from refill_assets.contract.extracts import EXTRACTS, PII_COLUMNS
+from refill_assets.outreach.contacts import (
+    EXPORT_COLUMNS,
+    candidates,
+    export_key,
+    export_problems,
+    plan_contacts,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+REFILL = [sys.executable, "-m", "refill_assets.cli"]
+# eight months: the test period's as-of days need 120 days of follow-up before the data end
+# (models.split), which leaves about four months of as-of days to train, validate and test on
+START, END = date(2025, 1, 1), date(2025, 8, 31)
+
+
+def _env(home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("REFILL_", "DAGSTER_"))}
+    env |= {
+        "REFILL_HOME": str(home),
+        "REFILL_PII_KEY": "test-key",
+        "REFILL_PARTITIONS_START": "2024-12-01",
+        # an eight-month world is too small to demand a margin over the heuristic;
+        # the gate's rules have their own tests (test_gate.py)
+        "REFILL_GATE_MARGIN": "-1",
+        "DAGSTER_HOME": str(ROOT),
+        "REFILL_DAGSTER_STORAGE": str(home / "dagster"),
+        "PATH": f"{Path(sys.executable).parent}:{env.get('PATH', '')}",
+    }
+    return env
+
+
+def _refill(home: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [*REFILL, *args], env=_env(home), cwd=ROOT, capture_output=True, text=True, timeout=900
+    )
+
+
+def _tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    return con.execute(
+        "SELECT table_schema, table_name FROM information_schema.tables"
+        " WHERE table_type = 'BASE TABLE' ORDER BY ALL"
+    ).fetchall()
+
+
+def _snapshot(path: Path) -> dict[str, pl.DataFrame]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return {
+            f"{s}.{t}": con.execute(f'SELECT * FROM "{s}"."{t}"').pl().sort(pl.all())
+            for s, t in _tables(con)
+        }
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory) -> dict:
+    home = tmp_path_factory.mktemp("home")
+    world = home / "world"
+    sim = _refill(
+        home,
+        "simulate",
+        "--out",
+        str(world),
+        "--pets",
+        "1200",
+        "--start",
+        START.isoformat(),
+        "--end",
+        END.isoformat(),
+        "--seed",
+        "3",
+    )
+    assert sim.returncode == 0, sim.stderr[-3000:]
+    run = _refill(home, "run", "--landing", str(world / "landing"))
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    return {
+        "home": home,
+        "world": world,
+        "stdout": run.stdout,
+        "warehouse": home / "warehouse.duckdb",
+        "first": _snapshot(home / "warehouse.duckdb"),
+    }
+
+
+def test_run_prints_a_summary_and_where_to_look(built):
+    out = built["stdout"]
+    assert "refill run: succeeded" in out
+    assert f"delivery days {START}" in out
+    assert str(built["home"] / "published" / "warehouse.duckdb") in out
+
+
+def test_every_layer_is_built(built):
+    tables = set(built["first"])
+    for extract in EXTRACTS:
+        assert f"raw.{extract}" in tables
+        assert built["first"][f"raw.{extract}"].height > 0, extract
+    for mart in (
+        "fills",
+        "refill_intervals",
+        "pets",
+        "customers",
+        "drugs",
+        "vet_reauths",
+        "inventory_daily",
+        "engagement_daily",
+        "active_maintenance_rx_spans",
+        "adherence_monthly",
+    ):
+        assert f"marts.{mart}" in tables, mart
+        assert built["first"][f"marts.{mart}"].height > 0, mart
+    assert built["first"]["quarantine.rows"].height > 0  # the simulator sends bad rows
+    with duckdb.connect(str(built["warehouse"]), read_only=True) as con:
+        active = con.execute(
+            "SELECT count(*) FROM marts.active_maintenance_rx_daily WHERE as_of_date = ?", [END]
+        ).fetchone()[0]
+    assert active > 100
+    assert (built["home"] / "reports" / "eda.html").stat().st_size > 100_000
+
+
+def test_no_owner_pii_anywhere(built):
+    """Every string column of every table, and the raw-zone Parquet, against the clear values."""
+    landing = built["world"] / "landing" / "customers"
+    frames = [
+        pl.read_csv(f, infer_schema=False, truncate_ragged_lines=True)
+        for f in landing.rglob("*.csv")
+    ]
+    clear = pl.concat(
+        [
+            f.select(c for c in PII_COLUMNS["customers"] if c in f.columns and c != "zip5")
+            for f in frames
+        ],
+        how="diagonal",
+    )
+    values = {v for col in clear.columns for v in clear[col].drop_nulls().to_list() if len(v) > 3}
+    values.discard(None)
+    assert len(values) > 1000
+    found = []
+    for name, frame in built["first"].items():
+        for col in frame.select(pl.col(pl.String)).columns:
+            hits = frame.filter(pl.col(col).is_in(list(values)))
+            if hits.height:
+                found.append((name, col, hits.height))
+    for parquet in (built["home"] / "raw").rglob("*.parquet"):
+        frame = pl.read_parquet(parquet)
+        for col in frame.select(pl.col(pl.String)).columns:
+            if frame.filter(pl.col(col).is_in(list(values))).height:
+                found.append((str(parquet), col))
+    assert not found
+
+
+def test_rerun_is_idempotent_and_not_blocked_by_an_analyst(built):
+    """An analyst holds the published copy open; a re-run neither waits nor changes data."""
+    published = built["home"] / "published" / "warehouse.duckdb"
+    with duckdb.connect(str(published), read_only=True) as analyst:
+        before = analyst.execute("SELECT count(*) FROM marts.fills").fetchone()[0]
+        again = _refill(
+            built["home"],
+            "run",
+            "--landing",
+            str(built["world"] / "landing"),
+            "--as-of",
+            "2025-02-15",
+            "--skip-training",
+        )
+        assert again.returncode == 0, again.stdout[-3000:]
+        assert analyst.execute("SELECT count(*) FROM marts.fills").fetchone()[0] == before
+    assert "delivery days 2025-01-01 … 2025-02-15" in again.stdout
+    second = _snapshot(built["warehouse"])
+    assert second.keys() == built["first"].keys()
+    for name, frame in built["first"].items():
+        assert second[name].equals(frame), name
+    assert before == built["first"]["marts.fills"].height
+
+
+def test_history_ends_with_the_champions_scores_for_the_last_day(built):
+    scores = "scores.rx_refill_scores"
+    window = next(line for line in built["stdout"].splitlines() if "delivery days" in line)
+    last = date.fromisoformat(window.split("…")[1].strip())
+    with duckdb.connect(str(built["warehouse"]), read_only=True) as con:
+        days = con.execute(
+            f"SELECT as_of_date, count(*), count(DISTINCT model_version) FROM {scores} GROUP BY 1"
+        ).fetchall()
+        active = con.execute(
+            "SELECT count(*) FROM marts.active_maintenance_rx_daily WHERE as_of_date = ?", [last]
+        ).fetchone()[0]
+        incoherent = con.execute(
+            f"SELECT count(*) FROM {scores} WHERE NOT (lapse_probability BETWEEN 0 AND 1"
+            " AND refill_date_p10 <= predicted_refill_date"
+            " AND predicted_refill_date <= refill_date_p90 AND predicted_refill_date >= as_of_date)"
+        ).fetchone()[0]
+    assert days == [(last, active, 1)] and active > 0
+    assert incoherent == 0
+    reports = built["home"] / "reports"
+    assert (reports / "validation.html").exists()
+    cards = {p.stem for p in (reports / "model_cards").glob("*.md")}
+    assert cards == {"heuristic", "lightgbm", "xgboost_aft", "coxnet"}
+    assert "models/validation" in built["stdout"] and "scores/rx_refill_scores" in built["stdout"]
+
+
+def test_history_ends_with_the_outreach_export_of_the_last_day(built):
+    path = built["home"] / "exports" / export_key(END)
+    contacts = pl.read_csv(path, try_parse_dates=True)
+    assert tuple(contacts.columns) == EXPORT_COLUMNS
+    assert "outreach/refill_outreach_export" in built["stdout"]
+    with duckdb.connect(str(built["warehouse"]), read_only=True) as con:
+        assert export_problems(contacts, con) == []
+        (scored,) = con.execute(
+            "SELECT count(*) FROM scores.rx_refill_scores WHERE as_of_date = ?", [END]
+        ).fetchone()
+        rows = candidates(con, END)
+        assert rows.height == scored  # one candidate per score: the joins add no rows
+        again = plan_contacts(rows, END)
+    assert contacts.height == again.height > 0
+    assert (contacts["contact_on"] == END + timedelta(days=1)).all()
+    assert set(contacts["channel"]) <= {"email", "sms"}
+
+
+def test_the_champion_packages_for_sagemaker(built, tmp_path):
+    out = tmp_path / "model.tar.gz"
+    done = _refill(built["home"], "package-champion", "--out", str(out))
+    with duckdb.connect(str(built["warehouse"]), read_only=True) as con:
+        (name, version) = con.execute(
+            "SELECT any_value(model_name), any_value(model_version) FROM scores.rx_refill_scores"
+        ).fetchone()
+    if name not in ("lightgbm", "xgboost_aft"):  # the heuristic or Coxnet: nothing to serve
+        assert done.returncode == 1 and "has no ONNX export" in done.stderr
+        return
+    assert done.returncode == 0, done.stderr[-3000:]
+    with tarfile.open(out) as tar:
+        names = set(tar.getnames())
+        manifest = json.load(tar.extractfile("serving.json"))
+    assert manifest["model_version"] == version and manifest["kind"] == name
+    assert names == {"serving.json", "example.json", *(f"{g}.onnx" for g in manifest["graphs"])}
