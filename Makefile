@@ -24,7 +24,7 @@ venv: $(BIN)/refill
 # dagster-dbt only prepares the manifest under `dagster dev`; everything else needs it made.
 manifest: venv
 	mkdir -p $(REFILL_HOME)
-	$(BIN)/dagster-dbt project prepare-and-package --file refill_assets/defs/transform/project.py
+	$(BIN)/dagster-dbt project prepare-and-package --file refill_assets/lib/dbt.py
 
 demo: manifest
 	rm -rf $(REFILL_HOME)/world

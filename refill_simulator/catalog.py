@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from refill_assets.contract.extracts import ACUTE_CLASSES, SEASONAL_CLASSES
+from refill_assets.contract.rules import ACUTE_CLASSES, SEASONAL_CLASSES
 
 # q as written in a sig -> (numerator, denominator)
 QUANTITIES = {"1": (1, 1), "1/2": (1, 2), "0.5": (1, 2), "1.5": (3, 2), "2": (2, 1), "1/4": (1, 4)}

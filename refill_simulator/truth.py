@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from refill_assets.contract.rules import LAPSE_GRACE_DAYS
 from refill_simulator.behaviour import (
     CONTINUES,
     ENGAGEMENT_LEVELS,
@@ -41,7 +42,6 @@ from refill_simulator.state import World
 from refill_simulator.timeline import Timeline
 
 TRUTH_DRAWS = 64
-LAPSE_GRACE_DAYS = 30  # the contract's lapse: no fill by run-out + 30 days
 CHUNK_FILLS = 16_000
 QUANTILES = (0.1, 0.5, 0.9)
 DRAWS_COLUMN = "draw_gap_days"

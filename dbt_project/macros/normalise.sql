@@ -29,14 +29,14 @@
     lpad(trim({{ column }}), 11, '0')
 {%- endmacro %}
 
-{#- Drug classes that are acute (not maintenance); everything else, `other`
-    included, is maintenance. -#}
+{#- Drug classes as a SQL list, from the vars that carry refill_assets/contract/rules.py:
+    acute classes are not maintenance (every other class, `other` included, is). -#}
 {% macro acute_drug_classes() -%}
-    ('antibiotic', 'gastro')
+    ('{{ var("acute_drug_classes") | join("', '") }}')
 {%- endmacro %}
 
 {% macro seasonal_drug_classes() -%}
-    ('flea_tick', 'heartworm_prevention')
+    ('{{ var("seasonal_drug_classes") | join("', '") }}')
 {%- endmacro %}
 
 {#- Last delivery day seen in the warehouse (orders and pets): "today" of the

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from refill_assets.contract.rules import DRUG_CLASSES
+
 # Contract types: str, int, dec, bool, date, ts
 STR, INT, DEC, BOOL, DATE, TS = "str", "int", "dec", "bool", "date", "ts"
 
@@ -46,22 +48,6 @@ class Extract:
         return next(c for c in self.columns if c.name == name)
 
 
-DRUG_CLASSES = (
-    "nsaid",
-    "heartworm_prevention",
-    "flea_tick",
-    "thyroid",
-    "cardiac",
-    "anticonvulsant",
-    "diabetes",
-    "dermatology",
-    "behavioral",
-    "antibiotic",
-    "gastro",
-    "other",
-)
-ACUTE_CLASSES = ("antibiotic", "gastro")
-SEASONAL_CLASSES = ("flea_tick", "heartworm_prevention")
 CHANNELS = ("mail", "clinic", "ecommerce")
 ORDER_STATUSES = ("filled", "partial", "canceled", "pending")
 REAUTH_STATUSES = ("pending", "approved", "denied", "expired")

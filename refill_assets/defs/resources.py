@@ -2,34 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
 from refill_assets import settings as settings_module
 from refill_assets.alerts.slack import post
-from refill_assets.defs.transform.project import dbt_project
 from refill_assets.deploy.sagemaker import region
 from refill_assets.ingest.landing import Landing
+from refill_assets.lib.dbt import DbtCli, dbt_project
 
 SETTINGS = settings_module.load()
 WAREHOUSE_POOL = "warehouse"  # every step that opens the DuckDB file; limit 1 in dagster.yaml
-
-
-class DbtCli(DbtCliResource):
-    """dagster-dbt's dbt resource, without its in-process dbt adapter.
-
-    dagster-dbt builds that adapter before every `dbt` subprocess, only for the
-    row-count and column-metadata features, which these assets do not use: it
-    loads dbt's adapter stack in the step's process first, 1.7 s of every run
-    (measured on the nightly). dagster-dbt runs without one whenever building
-    it fails, so None is a state it handles.
-    """
-
-    def _initialize_dbt_core_adapter(self, args: Sequence[str]) -> None:
-        return None
 
 
 class WarehouseResource(dg.ConfigurableResource):

@@ -12,10 +12,9 @@ from datetime import date
 import duckdb
 import polars as pl
 
+from refill_assets.contract.rules import ACTIVE_LOOKBACK_DAYS, HORIZON_DAYS, LAPSE_GRACE_DAYS
 from refill_assets.features.frame import feature_frame
 
-# a fill's as-of days end here: past it the prescription is no longer active (contract)
-ACTIVE_LOOKBACK_DAYS = 180
 # a pseudo-random draw per (fill, seed, sample): DuckDB's hash of them, modulo a prime
 _MOD = 1_000_003
 
@@ -85,8 +84,8 @@ LABELS = ("days_to_refill", "duration_days", "refilled", "lapse")
 def training_examples(
     con: duckdb.DuckDBPyConnection,
     *,
-    horizon_days: int = 120,
-    lapse_days: int = 30,
+    horizon_days: int = HORIZON_DAYS,
+    lapse_days: int = LAPSE_GRACE_DAYS,
     samples_per_fill: int = 2,
     seed: int = 0,
 ) -> pl.DataFrame:

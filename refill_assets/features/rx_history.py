@@ -10,11 +10,8 @@ their payload). Versions are numbered (``v``) and ordered within their rx
 
 from __future__ import annotations
 
-# the refill counts as late when it comes more than this many days after run-out
-# (the on-time rule of marts.adherence_monthly)
-LATE_AFTER_RUNOUT_DAYS = 7
-# active maintenance prescription: a fill in (D - 180, D] (contract)
-ACTIVE_DAYS = 180
+# a refill more than ON_TIME_DAYS after run-out is late (as in marts.adherence_monthly)
+from refill_assets.contract.rules import ACTIVE_LOOKBACK_DAYS, ON_TIME_DAYS
 
 RX_CTES = f"""
 fill_versions as materialized (
@@ -71,15 +68,15 @@ rx_history as (
         -- a forgotten refill moves the mean far; the median stays at the owner's pace
         median(interval_days / nullif(prev_days_supply, 0)) as rx_gap_ratio_median,
         avg(cast(interval_days < prev_days_supply as int)) as rx_early_share,
-        avg(cast(interval_days > prev_days_supply + {LATE_AFTER_RUNOUT_DAYS} as int))
+        avg(cast(interval_days > prev_days_supply + {ON_TIME_DAYS} as int))
             as rx_late_share,
         -- sums, so the pet's and the customer's totals add up over their rx
         count(interval_days / nullif(prev_days_supply, 0)) as ratio_n,
         sum(interval_days / nullif(prev_days_supply, 0)) as ratio_sum,
         sum((interval_days / nullif(prev_days_supply, 0)) ** 2) as ratio_sumsq,
-        sum(cast(interval_days > prev_days_supply + {LATE_AFTER_RUNOUT_DAYS} as int)) as late_n,
+        sum(cast(interval_days > prev_days_supply + {ON_TIME_DAYS} as int)) as late_n,
         sum(interval_days / nullif(prev_days_supply, 0))
-            filter (interval_days <= prev_days_supply + {LATE_AFTER_RUNOUT_DAYS}) as ontime_sum
+            filter (interval_days <= prev_days_supply + {ON_TIME_DAYS}) as ontime_sum
     from rx_day_fills
     group by rx_id, day
 ),
@@ -128,9 +125,12 @@ household as (
         sum(t.ratio_sum) as customer_ratio_sum,
         sum(t.late_n) as customer_late_n,
         -- active in the contract's sense: a fill in (D - 180, D] known on D
-        count(*) filter (t.pet_id = h.pet_id and t.last_fill_date > h.as_of_date - {ACTIVE_DAYS})
-            as pet_recent_rx,
-        count(*) filter (t.last_fill_date > h.as_of_date - {ACTIVE_DAYS}) as customer_active_rx
+        count(*) filter (
+            t.pet_id = h.pet_id and t.last_fill_date > h.as_of_date - {ACTIVE_LOOKBACK_DAYS}
+        ) as pet_recent_rx,
+        count(*) filter (
+            t.last_fill_date > h.as_of_date - {ACTIVE_LOOKBACK_DAYS}
+        ) as customer_active_rx
     from (
         select s._k, s.as_of_date, s.pet_id, s.customer_id, c.rx_id
         from rx_state as s

@@ -13,9 +13,10 @@ from datetime import date
 import numpy as np
 import polars as pl
 
-HORIZON_DAYS = 120.0
-# lapse = no fill by run-out + this many days (the feature builder's definition)
-LAPSE_GRACE_DAYS = 30.0
+from refill_assets.contract import rules
+
+HORIZON_DAYS = float(rules.HORIZON_DAYS)
+LAPSE_GRACE_DAYS = float(rules.LAPSE_GRACE_DAYS)
 SUPPLY = "days_supply_remaining"
 
 

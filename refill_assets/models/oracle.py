@@ -43,11 +43,11 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from refill_assets.contract.rules import LAPSE_GRACE_DAYS
 from refill_assets.models.schema import prediction_frame
 
 DRAWS_COLUMN = "draw_gap_days"  # as refill_simulator.truth writes them
 STOP_DRAW = -1  # a draw that ends the prescription (simulator.truth.STOP_DRAW)
-LAPSE_GRACE_DAYS = 30  # lapse: no fill by fill date + days_supply + 30 days
 MIN_DRAWS = 5  # fewer draws than this at the wait: fall back to the latest draws
 QUANTILES = {"p10": 0.1, "p50": 0.5, "p90": 0.9}
 SUMMARY_COLUMNS = ("true_p10_days", "true_p50_days", "true_p90_days", "true_lapse_probability")

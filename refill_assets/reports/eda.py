@@ -18,6 +18,7 @@ import plotly.graph_objects as go
 import polars as pl
 
 from refill_assets.contract.raw_tables import RAW_TABLES
+from refill_assets.contract.rules import ON_TIME_DAYS
 from refill_assets.reports.page import Section, write_page
 from refill_assets.reports.realism import gap_ratio_summary, gap_ratios
 
@@ -166,8 +167,8 @@ def _cohorts(intervals: pl.DataFrame) -> Section:
     cohort = (
         pl.when(pl.col("is_lapse"))
         .then(pl.lit("lapsed"))
-        .when(pl.col("days_from_runout_to_next_fill") <= 7)
-        .then(pl.lit("on time (≤ run-out + 7 d)"))
+        .when(pl.col("days_from_runout_to_next_fill") <= ON_TIME_DAYS)
+        .then(pl.lit(f"on time (≤ run-out + {ON_TIME_DAYS} d)"))
         .when(pl.col("days_to_next_fill").is_not_null())
         .then(pl.lit("late"))
         .otherwise(pl.lit("not yet known"))

@@ -20,7 +20,8 @@ import polars as pl
 import pyarrow.parquet as pq
 import pytest
 
-from refill_assets.contract.extracts import ACUTE_CLASSES, DRUG_CLASSES, EXTRACTS, PETS, RX_ORDERS
+from refill_assets.contract.extracts import EXTRACTS, PETS, RX_ORDERS
+from refill_assets.contract.rules import ACUTE_CLASSES, DRUG_CLASSES
 from refill_assets.models.oracle import oracle_predictions, read_truth
 from refill_assets.reports.realism import gap_ratio_summary, gap_ratios, read_smart_refills
 from refill_simulator import SimulationSummary, simulate

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import duckdb
 
+from refill_assets.lib.dbt import build_args
 from refill_assets.settings import dbt_executable
 
 DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
@@ -27,7 +28,8 @@ def run_dbt(
 ) -> subprocess.CompletedProcess:
     cmd = [
         dbt_executable(),
-        *args,
+        *build_args(args[0]),  # the business rules as vars, as the dbt asset passes them
+        *args[1:],
         "--project-dir",
         str(DBT_PROJECT),
         "--profiles-dir",
