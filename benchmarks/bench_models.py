@@ -54,12 +54,8 @@ from refill_assets.models.oracle import oracle_predictions, read_truth  # noqa: 
 from refill_assets.models.schema import KINDS  # noqa: E402
 from refill_assets.models.split import time_split  # noqa: E402
 from refill_assets.models.train import train  # noqa: E402
-from refill_assets.outreach.contacts import (  # noqa: E402
-    candidates,
-    export_problems,
-    plan_contacts,
-    write_export,
-)
+from refill_assets.outreach.export import export_problems, write_export  # noqa: E402
+from refill_assets.outreach.plan import candidates, plan_contacts  # noqa: E402
 from refill_assets.scoring.scores import replace_days, score_day  # noqa: E402
 from refill_simulator import DEMO_WORLD_PETS, LARGE_WORLD_PETS  # noqa: E402
 

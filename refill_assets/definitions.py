@@ -1,4 +1,8 @@
-"""The one Definitions object: the pipeline's table of contents, in flow order."""
+"""The one Definitions object: the pipeline's table of contents, in flow order.
+
+Each stage's wiring is ``refill_assets/defs/<stage>/``; what it runs is a plain module
+of the same name under ``refill_assets/`` (the README's layout section maps them).
+"""
 
 import dagster as dg
 
@@ -17,32 +21,33 @@ from refill_assets.defs.deploy.assets import (
     deploy_champion,
     sagemaker_endpoint,
 )
+from refill_assets.defs.features.assets import training_snapshot
 from refill_assets.defs.ingest.assets import ingest_assets
-from refill_assets.defs.ml.assets import model_assets, training_snapshot
-from refill_assets.defs.ml.outreach import refill_outreach_export
-from refill_assets.defs.ml.scores import rx_refill_scores
-from refill_assets.defs.ml.validation import validation
+from refill_assets.defs.outreach.assets import refill_outreach_export
 from refill_assets.defs.publish.assets import build_publish_asset
-from refill_assets.defs.quality.eda import eda_report
+from refill_assets.defs.quality.assets import eda_report
 from refill_assets.defs.resources import build_resources
+from refill_assets.defs.scoring.assets import rx_refill_scores
+from refill_assets.defs.training.assets import model_assets
 from refill_assets.defs.transform.assets import dbt_models
+from refill_assets.defs.validation.assets import validation
 
 _pipeline = [
-    *ingest_assets,
-    dbt_models,
-    eda_report,
-    training_snapshot,
-    *model_assets,
-    validation,
-    rx_refill_scores,
-    refill_outreach_export,
+    *ingest_assets,  # landing zone -> raw zone and raw.* tables, quarantine, checks
+    dbt_models,  # raw -> staging -> intermediate -> marts (dbt), dbt tests as checks
+    eda_report,  # the data profile of the marts
+    training_snapshot,  # point-in-time training examples
+    *model_assets,  # the four candidate models, in MLflow
+    validation,  # holdout metrics, report, model cards, the champion gate
+    rx_refill_scores,  # each day's scores by the champion
+    refill_outreach_export,  # each day's contacts for the CRM
 ]
 
 defs = dg.Definitions(
     assets=[
         *_pipeline,
-        build_publish_asset([k for a in _pipeline for k in a.keys]),
-        sagemaker_endpoint,
+        build_publish_asset([k for a in _pipeline for k in a.keys]),  # the analysts' copy
+        sagemaker_endpoint,  # the champion, deployed by its sensor
     ],
     jobs=[refill_all, curate, score, nightly_job, retrain, deploy_champion],
     schedules=[nightly, weekly_retrain],

@@ -33,6 +33,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from refill_assets.storage.layout import Layout
+
 DEV_PII_KEY = "refill-dev-key-not-for-production"
 _DEPLOY_PREFIXES = (
     "REFILL_SAGEMAKER_",
@@ -62,46 +64,8 @@ class Settings:
     deploy_env: dict[str, str]  # REFILL_SAGEMAKER_*, the cost tags' and AWS region variables
 
     @property
-    def warehouse(self) -> Path:
-        return self.home / "warehouse.duckdb"
-
-    @property
-    def published(self) -> Path:
-        return self.home / "published" / "warehouse.duckdb"
-
-    @property
-    def raw_root(self) -> Path:
-        return self.home / "raw"
-
-    @property
-    def reports(self) -> Path:
-        return self.home / "reports"
-
-    @property
-    def features(self) -> Path:
-        return self.home / "features"
-
-    @property
-    def models(self) -> Path:
-        return self.home / "models"
-
-    @property
-    def run_logs(self) -> Path:
-        return self.home / "logs"
-
-    @property
-    def dbt_target(self) -> Path:
-        """dbt's artifacts, kept per home: its partial-parse state stays valid from run to run
-        (dbt re-parses the whole project when the profile, i.e. the warehouse path, changes)."""
-        return self.home / "dbt" / "target"
-
-    @property
-    def dagster_storage(self) -> Path:
-        return self.home / "dagster"
-
-    @property
-    def uses_dev_pii_key(self) -> bool:
-        return self.pii_key == DEV_PII_KEY
+    def layout(self) -> Layout:
+        return Layout(self.home)
 
 
 def load() -> Settings:
@@ -121,15 +85,15 @@ def load() -> Settings:
         reference_data=Path(ref) if ref else None,
         slack_webhook_url=os.environ.get("REFILL_SLACK_WEBHOOK_URL") or None,
         mlflow_tracking_uri=os.environ.get("MLFLOW_TRACKING_URI")
-        or f"sqlite:///{home / 'mlflow' / 'mlflow.db'}",
+        or f"sqlite:///{Layout(home).mlflow_db}",
         truth=_truth(landing_uri),
         gate_margin=float(os.environ.get("REFILL_GATE_MARGIN", "0.10")),
         gate_tolerance=float(os.environ.get("REFILL_GATE_TOLERANCE", "0.05")),
         deploy_env={k: v for k, v in os.environ.items() if k.startswith(_DEPLOY_PREFIXES)},
     )
     # dbt's profile and Dagster's instance read these; derive them here so one variable rules
-    os.environ.setdefault("REFILL_WAREHOUSE_PATH", str(settings.warehouse))
-    os.environ.setdefault("REFILL_DAGSTER_STORAGE", str(settings.dagster_storage))
+    os.environ.setdefault("REFILL_WAREHOUSE_PATH", str(settings.layout.warehouse))
+    os.environ.setdefault("REFILL_DAGSTER_STORAGE", str(settings.layout.dagster_storage))
     return settings
 
 

@@ -1,23 +1,27 @@
-"""Writing one extract's delivered rows as files in the landing layout.
+"""The simulator's own ways of delivering one extract's rows as files.
 
-``<landing>/<extract>/dt=YYYY-MM-DD/<extract>_YYYYMMDD_<part>.<ext>``; the
-loop runs over files (days x parts), each file written by polars in one go.
-Hidden columns (``_``-prefixed) never reach a file. Rows flagged in ``_raw``
-are broken as text after serialisation: a CSV line gets one field too many,
-a JSON line is cut short.
+Layout, file names and serialisation are the contract's
+(``refill_assets.contract.landing_writer``); the loop runs over files (days x
+parts), each file serialised by polars in one go. What is the simulator's own:
+a day's files are labelled by number, or for Parquet by warehouse; rows
+flagged in ``_raw`` are broken as text after serialisation (a CSV line gets
+one field too many, a JSON line is cut short); a planned file is truncated,
+delivered again under a new name or again in the next day's folder, has its
+CSV columns shuffled; drift columns join from their first day; the manual
+re-export without a required column.
 """
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
 from refill_assets.contract.extracts import Extract
+from refill_assets.contract.landing_writer import file_name, part_label, serialize, write_file
 from refill_simulator.catalog import WAREHOUSES
 from refill_simulator.delivery import TRUNCATED_KEEP, FilePlan
 from refill_simulator.timeline import Timeline
@@ -34,19 +38,14 @@ class Written:
 
 
 def _serialize(frame: pl.DataFrame, columns: list[str], fmt: str) -> bytes:
-    buffer = io.BytesIO()
-    data = frame.select(columns)
+    """The contract's bytes, with the rows flagged in ``_raw`` broken (CSV and JSON Lines)."""
+    data = serialize(frame, columns, fmt)
     if fmt == "parquet":
-        data.write_parquet(buffer)
-        return buffer.getvalue()
-    if fmt == "csv":
-        data.write_csv(buffer)
-    else:
-        data.write_ndjson(buffer)
+        return data
     broken = np.flatnonzero(frame["_raw"].is_not_null().to_numpy())
     if not broken.size:
-        return buffer.getvalue()
-    lines = buffer.getvalue().split(b"\n")
+        return data
+    lines = data.split(b"\n")
     header = 1 if fmt == "csv" else 0
     for i in broken:  # a handful of rows per file
         line = lines[i + header]
@@ -63,16 +62,17 @@ def _files(delivered: pl.DataFrame):
         yield int(key[start] // 64), int(key[start] % 64), delivered.slice(start, end - start)
 
 
+def _day(tl: Timeline, dt: int) -> date:
+    return tl.start + timedelta(days=dt)
+
+
 def _file_name(extract: Extract, tl: Timeline, dt: int, part: int, suffix: str = "") -> str:
-    stamp = (tl.start + timedelta(days=dt)).strftime("%Y%m%d")
-    label = WAREHOUSES[part] if extract.format == "parquet" else f"{part + 1:02d}"
-    return f"{extract.name}_{stamp}_{label}{suffix}.{extract.format}"
+    label = WAREHOUSES[part] if extract.format == "parquet" else part_label(part)
+    return file_name(extract, _day(tl, dt), label, suffix)
 
 
-def _folder(root: Path, extract: Extract, tl: Timeline, dt: int) -> Path:
-    folder = root / extract.name / f"dt={(tl.start + timedelta(days=dt)).isoformat()}"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+def _write(root: Path, extract: Extract, tl: Timeline, dt: int, name: str, data: bytes) -> None:
+    write_file(root, extract, _day(tl, dt), name, data)
 
 
 def _columns(extract: Extract, delivered: pl.DataFrame, plan: FilePlan, dt: int) -> list[str]:
@@ -96,20 +96,20 @@ def write_extract(
         name = _file_name(extract, tl, dt, part)
         if (dt, part) in plan.truncated:
             data = data[: int(len(data) * TRUNCATED_KEEP)]
-        (_folder(root, extract, tl, dt) / name).write_bytes(data)
+        _write(root, extract, tl, dt, name, data)
         files, rows = files + 1, rows + len(frame)
         if (dt, part) in plan.renamed_copies:
             copy = _file_name(extract, tl, dt, part, RENAMED_SUFFIX)
-            (_folder(root, extract, tl, dt) / copy).write_bytes(data)
+            _write(root, extract, tl, dt, copy, data)
             files += 1
         later = days[days > dt]
         if (dt, part) in plan.next_day_copies and later.size:
-            (_folder(root, extract, tl, int(later[0])) / name).write_bytes(data)
+            _write(root, extract, tl, int(later[0]), name, data)
             files += 1
     if plan.missing_column is not None:
         dt, frame = plan.missing_column
         columns = [c for c in _columns(extract, delivered, plan, dt) if c in frame.columns]
         name = _file_name(extract, tl, dt, 0, MISSING_COLUMN_SUFFIX)
-        (_folder(root, extract, tl, dt) / name).write_bytes(_serialize(frame, columns, "csv"))
+        _write(root, extract, tl, dt, name, _serialize(frame, columns, "csv"))
         files += 1
     return Written(files, rows)

@@ -32,11 +32,17 @@
 {#- Drug classes as a SQL list, from the vars that carry refill_assets/contract/rules.py:
     acute classes are not maintenance (every other class, `other` included, is). -#}
 {% macro acute_drug_classes() -%}
-    ('{{ var("acute_drug_classes") | join("', '") }}')
+    {{ sql_list(var("acute_drug_classes")) }}
 {%- endmacro %}
 
 {% macro seasonal_drug_classes() -%}
-    ('{{ var("seasonal_drug_classes") | join("', '") }}')
+    {{ sql_list(var("seasonal_drug_classes")) }}
+{%- endmacro %}
+
+{#- A SQL list of strings. Parsing (`dbt parse`, the manifest) runs without the vars; every
+    command that executes SQL gets them, and fails on a missing one. -#}
+{% macro sql_list(values) -%}
+    {%- if execute -%}('{{ values | join("', '") }}'){%- else -%}('')  {%- endif -%}
 {%- endmacro %}
 
 {#- Last delivery day seen in the warehouse (orders and pets): "today" of the

@@ -136,19 +136,18 @@ def _package_champion(args: argparse.Namespace) -> int:
         os.environ["REFILL_HOME"] = str(args.home.resolve())
     import tempfile
 
-    from refill_assets.defs.resources import build_resources
+    from refill_assets import settings
     from refill_assets.models import tracking
     from refill_assets.models.bundle import package_logged
 
-    models = build_resources()["models"]
-    champion = tracking.champion(models.tracking_uri, models.artifacts)
+    found = settings.load()
+    uri, artifacts = found.mlflow_tracking_uri, found.layout.mlflow_artifacts
+    champion = tracking.champion(uri, artifacts)
     if champion is None:
         print("no champion in MLflow yet: run `refill run` first", file=sys.stderr)
         return 1
     with tempfile.TemporaryDirectory() as scratch:
-        bundle = package_logged(
-            models.tracking_uri, models.artifacts, champion, Path(scratch), args.out
-        )
+        bundle = package_logged(uri, artifacts, champion, Path(scratch), args.out)
     if bundle is None:
         print(
             f"champion {champion.model_name} v{champion.version} has no ONNX export: only"
@@ -166,13 +165,14 @@ def _run(args: argparse.Namespace) -> int:
         os.environ["REFILL_HOME"] = str(args.home.resolve())
     if args.landing:
         os.environ["REFILL_LANDING_URI"] = args.landing
+    from refill_assets import settings
     from refill_assets.cli.run import run_all
-    from refill_assets.defs.resources import SETTINGS
 
     # step output (dbt's log, above all) goes to a file; the terminal gets the summary
-    SETTINGS.run_logs.mkdir(parents=True, exist_ok=True)
+    logs = settings.load().layout.run_logs
+    logs.mkdir(parents=True, exist_ok=True)
     # the pid keeps two runs started in the same second from truncating each other's log
-    log = SETTINGS.run_logs / f"run-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}.log"
+    log = logs / f"run-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}.log"
     started = time.monotonic()
     with log.open("w") as out, contextlib.redirect_stdout(out):
         outcome = run_all(as_of=args.as_of, since=args.since, training=not args.skip_training)

@@ -57,9 +57,9 @@ class RunOutcome:
         lines.append("  slowest steps: " + ", ".join(f"{k} {v:.1f} s" for k, v in slowest))
         lines += [
             "  where to look:",
-            f"    warehouse (pipeline):  {SETTINGS.warehouse}",
-            f"    published (analysts):  {SETTINGS.published}",
-            f"    reports:               {SETTINGS.reports}",
+            f"    warehouse (pipeline):  {SETTINGS.layout.warehouse}",
+            f"    published (analysts):  {SETTINGS.layout.published}",
+            f"    reports:               {SETTINGS.layout.reports}",
             f"    outreach export (CRM): {SETTINGS.export_uri}",
             "    UI:                    make ui  (then http://127.0.0.1:3000)",
         ]

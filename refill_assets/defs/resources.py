@@ -11,31 +11,20 @@ from refill_assets.alerts.slack import post
 from refill_assets.deploy.sagemaker import region
 from refill_assets.ingest.landing import Landing
 from refill_assets.lib.dbt import DbtCli, dbt_project
+from refill_assets.storage.layout import Layout
 
 SETTINGS = settings_module.load()
 WAREHOUSE_POOL = "warehouse"  # every step that opens the DuckDB file; limit 1 in dagster.yaml
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """Paths of the warehouse zones under REFILL_HOME."""
+    """The zones under REFILL_HOME (``storage.layout``): warehouse, raw zone, copies, reports."""
 
     home: str
 
     @property
-    def path(self) -> Path:
-        return Path(self.home) / "warehouse.duckdb"
-
-    @property
-    def raw_root(self) -> Path:
-        return Path(self.home) / "raw"
-
-    @property
-    def published(self) -> Path:
-        return Path(self.home) / "published" / "warehouse.duckdb"
-
-    @property
-    def reports(self) -> Path:
-        return Path(self.home) / "reports"
+    def layout(self) -> Layout:
+        return Layout(Path(self.home))
 
 
 class LandingResource(dg.ConfigurableResource):
@@ -116,27 +105,12 @@ class ModelStore(dg.ConfigurableResource):
     truth: str | None = None
 
     @property
-    def snapshot(self) -> Path:
-        return Path(self.home) / "features" / "training_snapshot.parquet"
-
-    @property
-    def snapshot_digest(self) -> Path:
-        return self.snapshot.with_suffix(".sha256")
-
-    def model_dir(self, kind: str) -> Path:
-        return Path(self.home) / "models" / kind
-
-    @property
-    def artifacts(self) -> Path:
-        return Path(self.home) / "mlflow" / "artifacts"
+    def layout(self) -> Layout:
+        return Layout(Path(self.home))
 
     @property
     def truth_dir(self) -> Path | None:
         return Path(self.truth) if self.truth else None
-
-    @property
-    def reports(self) -> Path:
-        return Path(self.home) / "reports"
 
 
 def build_resources() -> dict:

@@ -1,11 +1,19 @@
-"""A content hash of a training snapshot, to record which data a model saw."""
+"""The training snapshot: written once per retrain, with a content hash that records which
+data a model saw."""
 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
+from datetime import date
 
+import duckdb
 import numpy as np
 import polars as pl
+
+from refill_assets.features.examples import training_examples
+from refill_assets.storage.files import write_parquet_atomic
+from refill_assets.storage.layout import Layout
 
 
 def snapshot_hash(frame: pl.DataFrame) -> str:
@@ -19,3 +27,23 @@ def snapshot_hash(frame: pl.DataFrame) -> str:
     rows = np.sort(canonical.hash_rows(seed=0).to_numpy())
     digest.update(rows.tobytes())
     return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    rows: int
+    digest: str
+    first_as_of: date
+    last_as_of: date
+
+
+def write_snapshot(
+    con: duckdb.DuckDBPyConnection, layout: Layout, *, samples_per_fill: int, seed: int
+) -> Snapshot:
+    """Build the training examples, write them (atomically) with their content hash beside
+    them, so each model logs the hash without rehashing."""
+    frame = training_examples(con, samples_per_fill=samples_per_fill, seed=seed)
+    digest = snapshot_hash(frame)
+    write_parquet_atomic(frame, layout.snapshot)
+    layout.snapshot_digest.write_text(digest)
+    return Snapshot(frame.height, digest, frame["as_of_date"].min(), frame["as_of_date"].max())

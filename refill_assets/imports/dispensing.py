@@ -8,10 +8,10 @@ header names are given by ``HistoryColumns`` (defaults: SMART's ``refills.txt``,
 comma separated (read from the header line), UTF-8, dates ``YYYY-MM-DD``.
 
 Output: ``<out>/landing/<extract>/dt=<fill date>/<extract>_<YYYYMMDD>_01.csv``,
-written by the simulator's own writer (``refill_simulator.writer``), so
-file names, folders and CSV dialect are exactly the simulator's. Every row is
-delivered on its fill date (``dt`` = fill date), i.e. known to the platform
-from the end of the day it was dispensed.
+written by the contract's landing writer (``refill_assets.contract.landing_writer``,
+which the simulator writes with too), so file names, folders and CSV dialect are
+exactly the simulator's. Every row is delivered on its fill date (``dt`` = fill
+date), i.e. known to the platform from the end of the day it was dispensed.
 
 The mapping (``../shared/contracts/raw-extracts.md``)
 =====================================================
@@ -104,9 +104,7 @@ import numpy as np
 import polars as pl
 
 from refill_assets.contract.extracts import EXTRACTS
-from refill_simulator.delivery import FilePlan
-from refill_simulator.timeline import build_timeline
-from refill_simulator.writer import write_extract
+from refill_assets.contract.landing_writer import write_days
 
 # the explicit constants of the mapping (module docstring)
 DRUG_CLASS = "other"
@@ -354,22 +352,13 @@ def landing_rows(
 
 
 def write_landing(rows: dict[str, pl.DataFrame], landing: Path) -> tuple[int, dict[str, int]]:
-    """Write the extracts with the simulator's writer: one file per extract and delivery day,
-    no quirks. Returns (files, rows per extract)."""
-    first = min(frame["_day"].min() for frame in rows.values())
-    last = max(frame["_day"].max() for frame in rows.values())
-    tl = build_timeline(first, last)
+    """Write the extracts in the contract's layout: one file per extract and delivery day
+    (``_day``), rows in key order, no quirks. Returns (files, rows per extract)."""
     files, written = 0, {}
     for name, frame in rows.items():
         extract = EXTRACTS[name]
-        assert set(extract.column_names) <= set(frame.columns), name
-        delivered = frame.with_columns(
-            _dt=(pl.col("_day") - pl.lit(first)).dt.total_days(),
-            _part=pl.lit(0, pl.Int64),
-            _raw=_null(),  # the writer's flag for rows to break; none here
-        ).sort("_dt", *extract.key)
-        out = write_extract(landing, extract, delivered, FilePlan(), tl, np.random.default_rng(0))
-        files, written[name] = files + out.files, out.rows
+        paths = write_days(landing, extract, frame.sort("_day", *extract.key), "_day")
+        files, written[name] = files + len(paths), frame.height
     return files, written
 
 

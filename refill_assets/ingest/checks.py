@@ -187,3 +187,14 @@ def _quarantined(con: duckdb.DuckDBPyConnection, extract: str, start: date, end:
         "SELECT count(*) FROM quarantine.rows WHERE extract = ? AND _dt BETWEEN ? AND ?",
         [extract, start, end],
     ).fetchone()[0]
+
+
+# every extract's checks, in order: (name, rule, blocking); a failed blocking check stops
+# everything downstream of the extract, the others warn
+CHECKS = (
+    ("schema", schema, True),
+    ("required_fields_valid", valid_share, True),
+    ("row_count_vs_trailing_week", row_count, False),
+    ("null_spikes", null_spikes, False),
+    ("quarantine_rate", quarantine_rate, False),
+)

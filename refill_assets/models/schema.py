@@ -11,6 +11,8 @@ from refill_assets.models.outputs import coherent
 
 # the model kinds the platform trains, the heuristic baseline first
 KINDS = ("heuristic", "lightgbm", "xgboost_aft", "coxnet")
+# the kinds with an ONNX export: the inference service and the deploys serve only these
+SERVED_KINDS = ("lightgbm", "xgboost_aft")
 PREDICTION_COLUMNS = ("predicted_days_to_refill", "p10_days", "p90_days", "lapse_probability")
 DAY_COLUMNS = PREDICTION_COLUMNS[:3]
 

@@ -69,7 +69,7 @@ def champion(tmp_path):
     models = ModelStore(home=str(tmp_path), tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}")
     logged = tracking.log_model_run(
         models.tracking_uri,
-        models.artifacts,
+        models.layout.mlflow_artifacts,
         model_name="lightgbm",
         model=model,
         example=features.head(5),
@@ -78,7 +78,9 @@ def champion(tmp_path):
         dataset_hash="test",
         files={"onnx": bundle},
     )
-    tracking.promote(models.tracking_uri, models.artifacts, logged.version, {"promoted": True})
+    tracking.promote(
+        models.tracking_uri, models.layout.mlflow_artifacts, logged.version, {"promoted": True}
+    )
     return {"models": models, "logged": logged, "bundle": bundle, "root": tmp_path}
 
 
@@ -130,7 +132,7 @@ def test_a_new_champion_is_deployed_once_and_recorded(account, champion, endpoin
     tags = {t["Key"]: t["Value"] for t in sagemaker.list_tags(ResourceArn=live["EndpointArn"])[
         "Tags"]}  # fmt: skip
     assert set(tags) >= TAG_KEYS and tags["Env"] == "test"
-    client = tracking._client(models.tracking_uri, models.artifacts)[1]
+    client = tracking._client(models.tracking_uri, models.layout.mlflow_artifacts)[1]
     recorded = client.get_model_version(tracking.REGISTERED_MODEL, version).tags
     assert recorded["deploy.endpoint"] == "refill-dagster"
     assert pl.DataFrame(expected["predictions"]).height == 1

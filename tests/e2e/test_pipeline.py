@@ -19,13 +19,8 @@ import polars as pl
 import pytest
 
 from refill_assets.contract.extracts import EXTRACTS, PII_COLUMNS
-from refill_assets.outreach.contacts import (
-    EXPORT_COLUMNS,
-    candidates,
-    export_key,
-    export_problems,
-    plan_contacts,
-)
+from refill_assets.outreach.export import EXPORT_COLUMNS, export_key, export_problems
+from refill_assets.outreach.plan import candidates, plan_contacts
 
 ROOT = Path(__file__).resolve().parents[2]
 REFILL = [sys.executable, "-m", "refill_assets.cli"]

@@ -3,27 +3,23 @@
 The sensor notices a new champion (the validation gate's decision, an alias in MLflow) and
 requests one run of ``deploy_champion`` per model version (run key ``deploy-v<version>``:
 Dagster never launches a run key twice). The asset packages that version's serving bundle,
-deploys it (``refill_assets.deploy.sagemaker.deploy``: rollback on any failure) and records
-the deployment in its metadata and on the MLflow version. A failed deploy fails the run,
+deploys it and records the deployment (``refill_assets.deploy.release``: rollback on any
+failure), in its metadata and on the MLflow version. A failed deploy fails the run,
 which the ops Slack sensor reports.
 
 Without an account configured (``REFILL_SAGEMAKER_*``) the sensor is stopped, and its
 description in the UI says which variables are missing.
 """
 
-import tempfile
-from dataclasses import asdict
-from pathlib import Path
-
 import dagster as dg
 
-from refill_assets.defs.ml.validation import VALIDATION
 from refill_assets.defs.resources import SETTINGS, ModelStore, SageMakerResource
+from refill_assets.defs.validation.assets import VALIDATION
+from refill_assets.deploy.release import release, servable
 from refill_assets.deploy.sagemaker import REQUIRED_ENV, DeployConfig
 from refill_assets.models import tracking
 
 DEPLOYED = dg.AssetKey(["deploy", "sagemaker_endpoint"])
-SERVED_KINDS = ("lightgbm", "xgboost_aft")  # the kinds with an ONNX export
 CONFIGURED = DeployConfig.from_env(SETTINGS.deploy_env) is not None
 
 
@@ -44,37 +40,26 @@ def sagemaker_endpoint(
     models: ModelStore,
     sagemaker: SageMakerResource,
 ) -> dg.MaterializeResult:
-    from refill_assets.deploy.sagemaker import deploy
-    from refill_assets.models.bundle import EXAMPLE, package_logged
-
     account = DeployConfig.from_env(SETTINGS.deploy_env)
     if account is None:
         raise RuntimeError(f"no SageMaker account configured: set {', '.join(REQUIRED_ENV)}")
-    version = tracking.model_version(models.tracking_uri, models.artifacts, config.model_version)
-    with tempfile.TemporaryDirectory() as scratch:
-        archive = Path(scratch) / "model.tar.gz"
-        bundle = package_logged(
-            models.tracking_uri, models.artifacts, version, Path(scratch) / "bundle", archive
-        )
-        if bundle is None:
-            raise RuntimeError(f"{version.model_name} v{version.version} has no ONNX export")
-        example = (bundle / EXAMPLE).read_bytes()
-        done = deploy(
-            sagemaker.client("sagemaker"),
-            sagemaker.client("s3"),
-            account,
-            archive,
-            version.version,
-            smoke=lambda endpoint: sagemaker.invoke(endpoint, example),
-            wait_seconds=sagemaker.wait_seconds,
-        )
-    record = {k: v for k, v in asdict(done).items() if k != "smoke"}
-    tracking.record_deployment(models.tracking_uri, models.artifacts, version.version, record)
-    context.log.info(f"deployed {version.model_name} v{version.version} to {done.endpoint}")
+    done = release(
+        config.model_version,
+        models.tracking_uri,
+        models.layout.mlflow_artifacts,
+        account,
+        sagemaker.client("sagemaker"),
+        sagemaker.client("s3"),
+        sagemaker.invoke,
+        sagemaker.wait_seconds,
+    )
+    context.log.info(
+        f"deployed {done.model.model_name} v{done.model.version} to {done.deployment.endpoint}"
+    )
     return dg.MaterializeResult(
         metadata={
-            **record,
-            "model_name": version.model_name,
+            **done.record,
+            "model_name": done.model.model_name,
             "serverless": dg.MetadataValue.json(
                 {
                     "MemorySizeInMB": account.memory_mb,
@@ -82,7 +67,7 @@ def sagemaker_endpoint(
                     "ProvisionedConcurrency": account.provisioned_concurrency,
                 }
             ),
-            "smoke_answer": dg.MetadataValue.json(done.smoke),
+            "smoke_answer": dg.MetadataValue.json(done.deployment.smoke),
         }
     )
 
@@ -111,10 +96,10 @@ deploy_champion = dg.define_asset_job(
 def champion_deploy_sensor(context: dg.SensorEvaluationContext, models: ModelStore):
     if DeployConfig.from_env(SETTINGS.deploy_env) is None:
         return dg.SkipReason(f"no SageMaker account configured: set {', '.join(REQUIRED_ENV)}")
-    champion = tracking.champion(models.tracking_uri, models.artifacts)
+    champion = tracking.champion(models.tracking_uri, models.layout.mlflow_artifacts)
     if champion is None:
         return dg.SkipReason("no champion yet")
-    if champion.model_name not in SERVED_KINDS:
+    if not servable(champion):
         return dg.SkipReason(
             f"champion {champion.model_name} v{champion.version} has no ONNX export to serve"
         )

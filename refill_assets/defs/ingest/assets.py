@@ -9,18 +9,9 @@ import dagster as dg
 from refill_assets.contract.extracts import EXTRACTS, PII_COLUMNS
 from refill_assets.defs.partitions import daily, single_run, window
 from refill_assets.defs.resources import WAREHOUSE_POOL, LandingResource, WarehouseResource
-from refill_assets.ingest import checks
+from refill_assets.ingest.checks import CHECKS
 from refill_assets.ingest.load import ingest_days
 from refill_assets.storage.warehouse import connect
-
-# (check name, rule, blocking)
-CHECKS = (
-    ("schema", checks.schema, True),
-    ("required_fields_valid", checks.valid_share, True),
-    ("row_count_vs_trailing_week", checks.row_count, False),
-    ("null_spikes", checks.null_spikes, False),
-    ("quarantine_rate", checks.quarantine_rate, False),
-)
 
 
 def build_ingest_asset(extract: str) -> dg.AssetsDefinition:
@@ -52,8 +43,8 @@ def build_ingest_asset(extract: str) -> dg.AssetsDefinition:
             start,
             end,
             landing.landing(),
-            warehouse.path,
-            warehouse.raw_root,
+            warehouse.layout.warehouse,
+            warehouse.layout.raw_root,
             landing.pii_key.encode(),
         )
         for f, why in report.files_rejected.items():
@@ -73,7 +64,7 @@ def build_ingest_asset(extract: str) -> dg.AssetsDefinition:
                 "window": f"{start} … {end}",
             }
         )
-        with connect(warehouse.path, read_only=True) as con:
+        with connect(warehouse.layout.warehouse, read_only=True) as con:
             for name, rule, blocking in CHECKS:
                 outcome = rule(con, extract, start, end)
                 yield dg.AssetCheckResult(

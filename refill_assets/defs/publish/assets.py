@@ -19,7 +19,7 @@ def build_publish_asset(upstream: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
         "the live warehouse (DuckDB lets one process write, and no one read meanwhile).",
     )
     def published_warehouse(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-        path = publish(warehouse.path, warehouse.published)
+        path = publish(warehouse.layout.warehouse, warehouse.layout.published)
         size_mb = path.stat().st_size / 2**20
         return dg.MaterializeResult(
             metadata={"path": dg.MetadataValue.path(str(path)), "size_mb": round(size_mb, 1)}

@@ -28,5 +28,5 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     (the nightly run), else the whole table (macros/keyed_incremental.sql).
     """
     with partition_window_env(*window(context)):
-        invocation = dbt.cli(build_args(), context=context, target_path=SETTINGS.dbt_target)
+        invocation = dbt.cli(build_args(), context=context, target_path=SETTINGS.layout.dbt_target)
     yield from invocation.stream()

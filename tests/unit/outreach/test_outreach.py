@@ -8,14 +8,13 @@ import duckdb
 import polars as pl
 import pytest
 
-from refill_assets.outreach.contacts import (
+from refill_assets.outreach.export import (
     EXPORT_COLUMNS,
-    OutreachPolicy,
     export_key,
     export_problems,
-    plan_contacts,
     write_export,
 )
+from refill_assets.outreach.plan import OutreachPolicy, plan_contacts
 
 DAY = date(2026, 1, 10)
 TOMORROW = DAY + timedelta(days=1)

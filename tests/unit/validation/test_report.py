@@ -6,7 +6,8 @@ import polars as pl
 
 from refill_assets.models.split import time_split
 from refill_assets.models.train import train
-from refill_assets.reports.validation import Holdout, model_card, validate, write_report
+from refill_assets.validation.cards import model_card
+from refill_assets.validation.report import Holdout, validate, write_report
 from tests.support.model_fixture import CATEGORICAL, NUMERIC, make_frame
 
 

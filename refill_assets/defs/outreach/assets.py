@@ -1,19 +1,16 @@
-"""``outreach.refill_outreach_export``: each night's contacts for the CRM, from the scores."""
+"""``outreach/refill_outreach_export``: each night's contacts for the CRM, from the scores.
 
-from datetime import timedelta
+Who is contacted and by which channel: ``refill_assets.outreach.plan``; the file and its
+blocking checks: ``refill_assets.outreach.export``.
+"""
 
 import dagster as dg
-import polars as pl
 
 from refill_assets.defs.partitions import daily, single_run, window
 from refill_assets.defs.resources import WAREHOUSE_POOL, ExportResource, WarehouseResource
-from refill_assets.outreach.contacts import (
-    OutreachPolicy,
-    candidates,
-    export_problems,
-    plan_contacts,
-    write_export,
-)
+from refill_assets.defs.scoring.assets import SCORES
+from refill_assets.outreach.export import export_window
+from refill_assets.outreach.plan import OutreachPolicy
 from refill_assets.reports.page import markdown_table
 from refill_assets.storage.warehouse import connect
 
@@ -31,7 +28,7 @@ class OutreachConfig(dg.Config):
 
 @dg.asset(
     key=OUTREACH,
-    deps=[dg.AssetKey(["scores", "rx_refill_scores"])],
+    deps=[SCORES],
     partitions_def=daily,
     backfill_policy=single_run,
     pool=WAREHOUSE_POOL,
@@ -56,16 +53,9 @@ def refill_outreach_export(
     export: ExportResource,
 ):
     policy = OutreachPolicy(**config.model_dump())
-    start, end = window(context)
-    written, problems, frames = [], [], []
-    with connect(warehouse.path) as con:
-        for day in (start + timedelta(days=i) for i in range((end - start).days + 1)):
-            contacts = plan_contacts(candidates(con, day, policy), day, policy)
-            problems += [f"{day}: {p}" for p in export_problems(contacts, con)]
-            if not problems:
-                written.append(write_export(contacts, export.uri, day, export.s3_client()))
-            frames.append(contacts)
-    contacts = pl.concat(frames)
+    with connect(warehouse.layout.warehouse) as con:
+        done = export_window(con, policy, *window(context), export.uri, export.s3_client())
+    contacts = done.contacts
     yield dg.MaterializeResult(
         metadata={
             "rows": contacts.height,
@@ -75,12 +65,12 @@ def refill_outreach_export(
                 (1 - contacts["lapse_probability"]).sum() if contacts.height else 0.0
             ),
             "sms_share": float((contacts["channel"] == "sms").mean() or 0.0),
-            "files": dg.MetadataValue.json(written[-10:]),
+            "files": dg.MetadataValue.json(done.written[-10:]),
             "preview": dg.MetadataValue.md(markdown_table(contacts.head(5))),
         }
     )
     yield dg.AssetCheckResult(
         check_name="export_is_clean",
-        passed=not problems,
-        metadata={"problems": dg.MetadataValue.json(problems[:20])},
+        passed=not done.problems,
+        metadata={"problems": dg.MetadataValue.json(done.problems[:20])},
     )

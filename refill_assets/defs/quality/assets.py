@@ -28,8 +28,8 @@ def eda_report(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
             "no reference refill history (REFILL_REFERENCE_DATA): realism "
             "section shows this warehouse only"
         )
-    with connect(warehouse.path, read_only=True) as con:
-        result = build_eda_report(con, warehouse.reports / "eda.html", reference)
+    with connect(warehouse.layout.warehouse, read_only=True) as con:
+        result = build_eda_report(con, warehouse.layout.reports / "eda.html", reference)
     return dg.MaterializeResult(
         metadata={"report": dg.MetadataValue.path(str(result.path)), **result.summary}
     )

@@ -1,4 +1,4 @@
-"""The validation report (HTML) and a model card per model.
+"""The validation report (HTML): every model, and the oracle, on the temporal holdout.
 
 Inputs are the models' predictions on the temporal holdout (test period),
 the holdout frame with its labels, and optionally the oracle's predictions;
@@ -21,7 +21,7 @@ from refill_assets.models.metrics import (
     outreach_simulation,
 )
 from refill_assets.models.schema import PREDICTION_COLUMNS
-from refill_assets.reports.page import Section, table_html, write_page
+from refill_assets.reports.page import Section, write_page
 
 
 @dataclass(frozen=True)
@@ -98,42 +98,3 @@ def _calibration(kind: str, pred: pl.DataFrame, frame: pl.DataFrame) -> go.Figur
         title=f"Calibration — {kind}", xaxis_title="predicted", yaxis_title="observed"
     )
     return fig
-
-
-def model_card(
-    path: Path,
-    kind: str,
-    features: Mapping[str, tuple[str, str]],  # name → (meaning, unit)
-    window: str,
-    metrics: Mapping[str, float],
-    segments: pl.DataFrame,
-    limitations: str,
-) -> Path:
-    """A short markdown card: inputs, training window, metrics, weakest segments, limits."""
-    weakest = (
-        segments.filter(pl.col("rows_refill_observed") >= 100)
-        .sort("mae_days", descending=True)
-        .head(5)
-        .select("segment", "value", "rows", "mae_days", "coverage_p10_p90")
-    )
-    lines = [
-        f"# Model card — {kind}",
-        "",
-        f"**Training window:** {window}",
-        "",
-        "## Inputs",
-        *[f"- `{name}`: {meaning} ({unit})" for name, (meaning, unit) in features.items()],
-        "",
-        "## Metrics on the temporal holdout",
-        *[f"- {k}: {v:.4g}" if isinstance(v, float) else f"- {k}: {v}" for k, v in metrics.items()],
-        "",
-        "## Weakest large segments (by MAE)",
-        table_html(weakest),
-        "",
-        "## Limitations",
-        limitations,
-        "",
-    ]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines))
-    return path

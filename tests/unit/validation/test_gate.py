@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from refill_assets.models.gate import GatePolicy, decide
+from refill_assets.validation.gate import GatePolicy, decide
 
 
 def segments(maes: dict[str, float], rows: int = 1000) -> pl.DataFrame:

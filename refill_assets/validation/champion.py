@@ -1,0 +1,113 @@
+"""How the champion is chosen: every model on the temporal holdout, then the gate.
+
+``choose_champion`` is the whole use case the validation asset runs:
+
+1. read every candidate's record and test predictions (``models.records``), and the
+   oracle's predictions when the world's truth is known;
+2. the challenger is the non-heuristic model with the best *validation* MAE (the test
+   period stays unseen by the choice);
+3. the gate (``validation.gate.decide``) judges it on the test period against the
+   heuristic and, per large segment, against the current champion, re-scored on the same
+   test rows;
+4. MLflow: the winner gets the ``champion`` alias (or the heuristic baseline, when there
+   is no champion yet), the challenger's run records the decision;
+5. the validation report and a model card per kind go under ``reports/``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from refill_assets.features import registry
+from refill_assets.models import records, tracking
+from refill_assets.models.candidate import read_split
+from refill_assets.models.labels import HORIZON_DAYS
+from refill_assets.models.oracle import oracle_predictions, read_truth
+from refill_assets.models.schema import KINDS
+from refill_assets.storage.layout import Layout
+from refill_assets.validation.gate import BASELINE, Decision, GatePolicy, decide
+
+
+@dataclass(frozen=True)
+class ChampionChoice:
+    metrics: pl.DataFrame  # one row per model (and the oracle)
+    challenger: str
+    decision: Decision
+    champion: tracking.LoggedModel | None  # in effect after the decision
+    report: Path
+    test_window: str
+
+
+def choose_challenger(records_by_kind: dict[str, dict]) -> str:
+    """The non-baseline model with the lowest validation MAE."""
+    return min(
+        (k for k in records_by_kind if k != BASELINE),
+        key=lambda k: records_by_kind[k]["validation"]["mae_days"],
+    )
+
+
+def choose_champion(
+    layout: Layout, tracking_uri: str, truth_dir: Path | None, policy: GatePolicy
+) -> ChampionChoice:
+    # scikit-learn's metrics and plotly load here, not when the definitions load
+    from refill_assets.models.metrics import by_segment
+    from refill_assets.validation.cards import LIMITATIONS, model_card
+    from refill_assets.validation.report import Holdout, validate, write_report
+
+    artifacts = layout.mlflow_artifacts
+    split = read_split(layout.snapshot)
+    found = {k: records.read_record(layout.model_dir(k)) for k in KINDS}
+    preds = {k: records.read_test_predictions(layout.model_dir(k)) for k in KINDS}
+    truth = read_truth(truth_dir) if truth_dir else None
+    oracle = oracle_predictions(split.test, truth) if truth is not None else None
+    holdout = Holdout(split.test, preds, oracle)
+    result = validate(holdout)
+    mae = {row["model"]: row["mae_days"] for row in result.metrics.iter_rows(named=True)}
+
+    challenger = choose_challenger(found)
+    current = tracking.champion(tracking_uri, artifacts)
+    champion_segments = None
+    if current is not None:
+        served = tracking.load_model(tracking_uri, artifacts, current.version)
+        features = tracking.as_model_input(split.test.select(registry.feature_names()))
+        champion_segments = by_segment(pl.from_pandas(served.predict(features)), split.test)
+    decision = decide(
+        challenger,
+        mae[challenger],
+        mae[BASELINE],
+        result.segments[challenger],
+        f"{current.model_name} v{current.version}" if current else None,
+        champion_segments,
+        policy,
+    )
+    if decision.promoted or decision.fallback:
+        promoted = challenger if decision.promoted else decision.fallback
+        tracking.promote(tracking_uri, artifacts, found[promoted]["version"], decision.as_dict())
+    tracking.record_decision(
+        tracking_uri, artifacts, found[challenger]["run_id"], decision.as_dict()
+    )
+    in_effect = tracking.champion(tracking_uri, artifacts)
+
+    # every test row is followed for the whole horizon (models.split): say so with the window
+    window = (
+        f"{split.cuts[1]} … {split.test['as_of_date'].max()} (as-of days, each followed up "
+        f"for {HORIZON_DAYS:g} days; data end {split.data_end})"
+    )
+    report = write_report(
+        layout.reports / "validation.html", holdout, result, decision.as_dict(), window
+    )
+    docs = {f.name: (f.meaning, f.unit) for f in registry.FEATURES}
+    for kind in KINDS:
+        model_card(
+            layout.reports / "model_cards" / f"{kind}.md",
+            kind,
+            docs,
+            found[kind]["train_window"],
+            result.metrics.filter(pl.col("model") == kind).row(0, named=True),
+            result.segments[kind],
+            LIMITATIONS[kind],
+        )
+    return ChampionChoice(result.metrics, challenger, decision, in_effect, report, window)
