@@ -1,3 +1,4 @@
+# Over 400 lines: a quarter is the docstring that maps every contract column; one idea.
 """A generic dispensing history → a landing zone that follows the contract.
 
 Input: a delimited text table with one row per dispensing (fill) and at least

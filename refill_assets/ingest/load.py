@@ -35,7 +35,6 @@ from refill_assets.contract.extracts import EXTRACTS, PII_COLUMNS, Extract
 from refill_assets.contract.raw_tables import (
     FILES_TABLE,
     QUARANTINE_TABLE,
-    RAW_TABLES,
     SCHEMA_DRIFT_TABLE,
     create_table_sql,
     table_columns,
@@ -384,10 +383,3 @@ def _ensure_tables(con: duckdb.DuckDBPyConnection, extract: str) -> None:
     con.execute(create_table_sql("quarantine.rows", QUARANTINE_TABLE))
     con.execute(create_table_sql("raw.files", FILES_TABLE))
     con.execute(create_table_sql("raw.schema_drift", SCHEMA_DRIFT_TABLE))
-
-
-def ensure_all_tables(warehouse: Path) -> None:
-    """Create every raw table, so downstream models run even before a first delivery."""
-    with connect(warehouse) as con:
-        for extract in RAW_TABLES:
-            _ensure_tables(con, extract)

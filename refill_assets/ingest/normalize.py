@@ -1,5 +1,8 @@
 """Canonical values: the spelling variants and unit mixes the contract warns of.
 
+The one place values are normalised: the raw zone holds canonical values only, and dbt
+reads them as they are (its staging models rename and cast, nothing more).
+
 Two kinds of expressions, both on whole columns:
 - ``canonical_text``: string → canonical string, *before* typing. A value the
   rule cannot read becomes null, and validation reports it as invalid.
@@ -22,12 +25,13 @@ _CHANNELS = {
     "clinic": "clinic",
     "inclinic": "clinic",
     "ecommerce": "ecommerce",
+    "ecom": "ecommerce",
     "online": "ecommerce",
     "web": "ecommerce",
 }
 _SPECIES = {
-    **dict.fromkeys(("dog", "dogs", "canine", "k9", "puppy"), "dog"),
-    **dict.fromkeys(("cat", "cats", "feline", "kitten", "kitty"), "cat"),
+    **dict.fromkeys(("dog", "dogs", "canine", "k9", "puppy", "canis"), "dog"),
+    **dict.fromkeys(("cat", "cats", "feline", "kitten", "kitty", "felis"), "cat"),
 }
 _WEIGHT_UNITS = {
     **dict.fromkeys(("lb", "lbs", "pound", "pounds"), "lb"),

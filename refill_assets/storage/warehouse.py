@@ -21,8 +21,6 @@ from pathlib import Path
 
 import duckdb
 
-SCHEMAS = ("raw", "quarantine", "staging", "marts", "reports")
-
 
 @contextmanager
 def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:

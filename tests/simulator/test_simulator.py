@@ -1,3 +1,4 @@
+# Over 400 lines: one test module per simulator promise would scatter one shared world.
 """The simulated pharmacy: reproducible, contract-shaped, dirty as promised, realistic.
 
 Files are read back with the standard library (csv, json) and pyarrow, not

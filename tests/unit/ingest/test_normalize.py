@@ -83,6 +83,7 @@ def test_anything_else_is_not_an_ndc(text):
         ("E-Commerce", "ecommerce"),
         ("eCommerce", "ecommerce"),
         ("ecommerce", "ecommerce"),
+        ("ECom", "ecommerce"),
         ("in-clinic", "clinic"),
         ("Clinic", "clinic"),
         (" In Clinic ", "clinic"),
@@ -96,9 +97,10 @@ def test_channel_variants(raw, channel):
 
 
 def test_species_variants_and_other_species_kept_raw():
-    raws = ["dog", "Dog", "canine", "K9", "cat", "Feline", "CAT", "ferret", "Bearded Dragon"]
+    raws = ["dog", "Dog", "canine", "K9", "Canis", "cat", "Feline", "CAT", "felis"]
+    raws += ["ferret", "Bearded Dragon"]
     got = _accept("pets", [pet(i, species=s) for i, s in enumerate(raws)])
-    assert got["species"].to_list() == ["dog"] * 4 + ["cat"] * 3 + ["other"] * 2
+    assert got["species"].to_list() == ["dog"] * 5 + ["cat"] * 4 + ["other"] * 2
     assert got["species_raw"].to_list() == raws
 
 
