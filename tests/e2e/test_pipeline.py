@@ -7,9 +7,7 @@ behind (warehouse, raw zone, published copy, report, Dagster run history).
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import tarfile
 from datetime import date, timedelta
 from pathlib import Path
@@ -21,34 +19,21 @@ import pytest
 from refill_assets.contract.extracts import EXTRACTS, PII_COLUMNS
 from refill_assets.outreach.export import EXPORT_COLUMNS, export_key, export_problems
 from refill_assets.outreach.plan import candidates, plan_contacts
+from tests.support.small_world import refill_env, run_refill
 
-ROOT = Path(__file__).resolve().parents[2]
-REFILL = [sys.executable, "-m", "refill_assets.cli"]
 # eight months: the test period's as-of days need 120 days of follow-up before the data end
 # (models.split), which leaves about four months of as-of days to train, validate and test on
 START, END = date(2025, 1, 1), date(2025, 8, 31)
 
 
 def _env(home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("REFILL_", "DAGSTER_"))}
-    env |= {
-        "REFILL_HOME": str(home),
-        "REFILL_PII_KEY": "test-key",
-        "REFILL_PARTITIONS_START": "2024-12-01",
-        # an eight-month world is too small to demand a margin over the heuristic;
-        # the gate's rules have their own tests (test_gate.py)
-        "REFILL_GATE_MARGIN": "-1",
-        "DAGSTER_HOME": str(ROOT),
-        "REFILL_DAGSTER_STORAGE": str(home / "dagster"),
-        "PATH": f"{Path(sys.executable).parent}:{env.get('PATH', '')}",
-    }
-    return env
+    # an eight-month world is too small to demand a margin over the heuristic;
+    # the gate's rules have their own tests (tests/unit/validation/test_gate.py)
+    return refill_env(home, date(2024, 12, 1), REFILL_GATE_MARGIN="-1")
 
 
 def _refill(home: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [*REFILL, *args], env=_env(home), cwd=ROOT, capture_output=True, text=True, timeout=900
-    )
+    return run_refill(home, *args, env=_env(home))
 
 
 def _tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:

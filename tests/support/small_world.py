@@ -21,19 +21,30 @@ PETS, START, END = 1200, date(2025, 1, 1), date(2025, 3, 31)
 AS_OF = END
 
 
-def refill(home: Path, *args: str) -> subprocess.CompletedProcess:
+def refill_env(home: Path, partitions_start: date = START, **extra: str) -> dict[str, str]:
+    """A user's environment for `refill` into ``home``: none of the caller's REFILL_ or
+    DAGSTER_ variables, the runs recorded in a Dagster instance of the home's own."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("REFILL_", "DAGSTER_"))}
     env |= {
         "REFILL_HOME": str(home),
         "REFILL_PII_KEY": "test-key",
-        "REFILL_PARTITIONS_START": START.isoformat(),
+        "REFILL_PARTITIONS_START": partitions_start.isoformat(),
         "DAGSTER_HOME": str(ROOT),
         "REFILL_DAGSTER_STORAGE": str(home / "dagster"),
         "PATH": f"{Path(sys.executable).parent}:{env.get('PATH', '')}",
     }
-    done = subprocess.run(
+    return env | extra
+
+
+def run_refill(home: Path, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """`refill <args>` as a process, as a user would run it; not checked."""
+    return subprocess.run(
         [*REFILL, *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=900
     )
+
+
+def refill(home: Path, *args: str) -> subprocess.CompletedProcess:
+    done = run_refill(home, *args, env=refill_env(home))
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return done
 
