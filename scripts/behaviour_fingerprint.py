@@ -11,7 +11,8 @@ the same behaviour give the same JSON; ``--compare`` names every difference.
     .venv/bin/python scripts/behaviour_fingerprint.py --out after.json --compare before.json
 
 Columns that record when or by which run something happened (load timestamps,
-MLflow run ids, model versions) differ between any two runs and are left out.
+MLflow run ids, model versions) differ between any two runs and are left out. A table
+that moved (same rows under a new name) is reported as moved, not as a difference.
 """
 
 from __future__ import annotations
@@ -33,10 +34,12 @@ ROOT = Path(__file__).resolve().parents[1]
 WORLD = ["--pets", "600", "--start", "2025-01-01", "--end", "2025-08-31", "--seed", "11"]
 # run-specific columns: when a row was loaded, which MLflow run or version made it
 VOLATILE = {"loaded_at", "run_id", "model_version", "ingested_at", "_loaded_at"}
+# dbt's bookkeeping names the models it remembers: a renamed model keeps its watermark
+BY_MODEL_NAME = {"staging.dbt_watermarks": "model"}
 
 
-def frame_hash(frame: pl.DataFrame) -> str:
-    keep = [c for c in frame.columns if c not in VOLATILE]
+def frame_hash(frame: pl.DataFrame, skip: str | None = None) -> str:
+    keep = [c for c in frame.columns if c not in VOLATILE and c != skip]
     frame = frame.select(sorted(keep))
     frame = frame.sort(pl.all(), nulls_last=True) if frame.columns else frame
     digest = hashlib.sha256()
@@ -55,7 +58,8 @@ def fingerprint(home: Path) -> dict[str, str]:
         ).fetchall()
         for schema, table in tables:
             out[f"table {schema}.{table}"] = frame_hash(
-                con.execute(f'SELECT * FROM "{schema}"."{table}"').pl()
+                con.execute(f'SELECT * FROM "{schema}"."{table}"').pl(),
+                skip=BY_MODEL_NAME.get(f"{schema}.{table}"),
             )
     out["training_snapshot"] = frame_hash(
         pl.read_parquet(home / "features" / "training_snapshot.parquet")
@@ -103,6 +107,13 @@ def main() -> int:
         return 0
     before = json.loads(args.compare.read_text())
     differ = sorted(k for k in before.keys() | found.keys() if before.get(k) != found.get(k))
+    # a table renamed or moved to another schema: gone under one name, the same rows under
+    # a new one (only then; a new table with new contents is a difference)
+    gone = {before[k]: k for k in differ if k not in found}
+    moved = {k: gone[found[k]] for k in differ if k not in before and found[k] in gone}
+    for new, old in sorted(moved.items()):
+        print(f"moved   {old} -> {new} (same rows)")
+    differ = [k for k in differ if k not in moved and k not in moved.values()]
     for key in differ:
         print(f"DIFFERS {key}: {before.get(key)} -> {found.get(key)}")
     print("identical" if not differ else f"{len(differ)} of {len(found)} differ")

@@ -1,6 +1,7 @@
 {#-
-  Models land in exactly the schema they configure (`staging`, `marts`,
-  `quarantine`), not dbt's default `<target schema>_<custom schema>`.
+  Models land in exactly the schema they configure (`staging`,
+  `intermediate`, `marts`, `quarantine`), not dbt's default
+  `<target schema>_<custom schema>`.
   Models without a custom schema go to the target schema (`main`).
 -#}
 {% macro generate_schema_name(custom_schema_name, node) -%}

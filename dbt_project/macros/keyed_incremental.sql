@@ -1,7 +1,8 @@
 {#-
-  Keyed incremental builds: the whole-history models (versions, fills,
-  refill intervals, adherence, active spans) are kept per key (order, rx,
-  shipment, event), each key's rows computed from that key's whole history.
+  Keyed incremental builds: the whole-history models (order versions and
+  latest orders, latest shipments, deduplicated engagement, fills, refill
+  intervals, adherence, active spans) are kept per key (order, rx, shipment,
+  event), each key's rows computed from that key's whole history.
 
   A model remembers the last delivery day it has taken in (its watermark, in
   staging.dbt_watermarks). A run whose partition window starts after that day
@@ -117,12 +118,12 @@
     union all
     select order_id from raw.shipments where {{ delivered_since_watermark() }}
     union all
-    select order_id from {{ ref('stg_rx_orders') }} where pet_id in ({{ changed_pets() }})
+    select order_id from {{ ref('int_rx_orders_latest') }} where pet_id in ({{ changed_pets() }})
 {%- endmacro %}
 
 {#- Prescriptions with a new order version or news of their pet. -#}
 {% macro changed_rx() -%}
     select rx_id from raw.rx_orders where {{ delivered_since_watermark() }}
     union all
-    select rx_id from {{ ref('stg_rx_order_versions') }} where pet_id in ({{ changed_pets() }})
+    select rx_id from {{ ref('int_rx_order_versions') }} where pet_id in ({{ changed_pets() }})
 {%- endmacro %}

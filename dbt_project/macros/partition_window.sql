@@ -54,7 +54,7 @@
   every day the run is about to rebuild, so that a re-run of a window
   replaces it exactly (idempotent) even when a day now yields no rows.
 
-  `delivered_in`: a staging relation with `_dt` and `day_column`; the days of
+  `delivered_in`: a relation with `_dt` and `day_column`; the days of
   rows delivered in the window are rebuilt too (late-arriving rows land in
   the day they belong to, not the day they were delivered).
 -#}

@@ -11,3 +11,27 @@
             _dt desc, _file desc, _line desc
     )
 {%- endmacro %}
+
+{#-
+  The version spans of point-in-time models: the first delivery day of any
+  later version of `key` (ordered as version_rank orders them, oldest first).
+  From then on this version is no longer the latest known; a version can be
+  superseded on the day it arrives, when a later one was delivered before it.
+  Null while the version is the latest.
+-#}
+{% macro superseded_on(key, version_column) %}
+    min(_dt) over (
+        partition by {{ key }}
+        order by {{ version_column }}, _dt, _file, _line
+        rows between 1 following and unbounded following
+    )
+{%- endmacro %}
+
+{#- The span columns of a row with `superseded_on`: known from valid_from (its
+    delivery day) until valid_to (exclusive); never current when superseded on
+    or before its own delivery day. -#}
+{% macro version_span_columns() %}
+    _dt as valid_from,
+    superseded_on as valid_to,
+    superseded_on is not null and superseded_on <= _dt as is_never_current
+{%- endmacro %}

@@ -3,11 +3,17 @@
 - ``registry``: the feature registry (``FEATURES``), read by training, scoring and reports;
 - ``frame.feature_frame``: features of (rx, as-of day) keys, the one code path;
 - ``examples``: ``training_examples`` (labelled snapshots) and ``scoring_rows``;
-- ``snapshot.snapshot_hash``: a content hash of a training snapshot.
+- ``snapshot.snapshot_hash``: a content hash of a training snapshot;
+- ``relations_read``: the warehouse relations all of it reads.
 """
 
-from refill_assets.features.examples import scoring_rows, training_examples
-from refill_assets.features.frame import feature_frame
+from refill_assets.features.examples import (
+    SAMPLE_SQL,
+    SCORING_SQL,
+    scoring_rows,
+    training_examples,
+)
+from refill_assets.features.frame import FEATURE_SQL, HOLIDAYS_FRAME, KEYS_FRAME, feature_frame
 from refill_assets.features.registry import (
     FEATURES,
     Feature,
@@ -15,6 +21,20 @@ from refill_assets.features.registry import (
     feature_names,
 )
 from refill_assets.features.snapshot import snapshot_hash
+from refill_assets.storage import relations
+
+# every SQL text the feature builder runs (FEATURE_SQL holds the CTEs of rx_history,
+# supply and owner)
+SQL_TEXTS = (SAMPLE_SQL, SCORING_SQL, FEATURE_SQL)
+
+
+def relations_read() -> frozenset[tuple[str, str]]:
+    """The (schema, table) pairs of the warehouse that training examples, scoring rows
+    and the feature frame read, from their SQL texts (the frames ``feature_frame``
+    registers on the connection left out)."""
+    registered = {(relations.DEFAULT_SCHEMA, name) for name in (KEYS_FRAME, HOLIDAYS_FRAME)}
+    return frozenset().union(*map(relations.relations_read, SQL_TEXTS)) - registered
+
 
 __all__ = [
     "FEATURES",
@@ -22,6 +42,7 @@ __all__ = [
     "categorical_names",
     "feature_frame",
     "feature_names",
+    "relations_read",
     "scoring_rows",
     "snapshot_hash",
     "training_examples",

@@ -80,6 +80,14 @@ order by s.rx_id, s.as_of_date
 
 LABELS = ("days_to_refill", "duration_days", "refilled", "lapse")
 
+# the prescriptions active on $d (the contract's definition, as the spans mart holds it)
+SCORING_SQL = """
+select rx_id, cast($d as date) as as_of_date, pet_id, customer_id
+from marts.active_maintenance_rx_spans
+where active_from <= $d and $d < active_until
+order by rx_id
+"""
+
 
 def training_examples(
     con: duckdb.DuckDBPyConnection,
@@ -137,15 +145,7 @@ def scoring_rows(con: duckdb.DuckDBPyConnection, as_of: date) -> pl.DataFrame:
     """One row per active maintenance prescription on ``as_of`` (the contract's
     definition, as marts.active_maintenance_rx_spans holds it) with its pet, customer
     and the features of ``feature_frame``."""
-    active = con.execute(
-        """
-        select rx_id, cast($d as date) as as_of_date, pet_id, customer_id
-        from marts.active_maintenance_rx_spans
-        where active_from <= $d and $d < active_until
-        order by rx_id
-        """,
-        {"d": as_of},
-    ).pl()
+    active = con.execute(SCORING_SQL, {"d": as_of}).pl()
     features = feature_frame(con, active.select("rx_id", "as_of_date"))
     return pl.concat([active.select("pet_id", "customer_id"), features], how="horizontal").select(
         "rx_id",

@@ -4,10 +4,12 @@ The single code path of training and scoring. Point in time: a feature for
 as-of day D reads only what the warehouse knew at the end of D:
 
 * orders and pets through their version spans (``valid_from <= D < valid_to``
-  in stg_rx_order_versions / stg_pet_versions), a fill also only from its
-  fill date on;
-* every other extract from ``raw.*`` rows delivered by D (``_dt <= D``), each
-  row at its first delivery, so a later re-send never rewrites the past.
+  in intermediate.int_rx_order_versions / int_pet_versions), a fill also only
+  from its fill date on;
+* every other extract from its staging model (``staging.stg_*``: every
+  delivered row with its delivery day, 1:1 with the raw zone), rows delivered
+  by D (``_dt <= D``), each row at its first delivery, so a later re-send
+  never rewrites the past.
 
 So rows delivered after D can never change a feature of D
 (tests/unit/features/test_features_pit.py).
@@ -132,6 +134,9 @@ left join clinic_at as cl on cl.clinic_id = s.clinic_id and cl.as_of_date = s.as
 left join holiday_at as h on h.as_of_date = s.as_of_date
 """
 
+# the frames feature_frame registers on the connection for FEATURE_SQL (not warehouse relations)
+KEYS_FRAME, HOLIDAYS_FRAME = "_feature_keys", "_feature_holidays"
+
 _POLARS_TYPES = {"float": pl.Float64, "int": pl.Int64, "bool": pl.Boolean, "category": pl.String}
 ID_COLUMNS = ("rx_id", "as_of_date", "last_order_id", "last_fill_date")
 
@@ -153,13 +158,13 @@ def feature_frame(con: duckdb.DuckDBPyConnection, keys: pl.DataFrame) -> pl.Data
     # loops (minutes on a large world) unless told not to; the caller's setting is kept
     (threshold,) = con.execute("select current_setting('asof_loop_join_threshold')").fetchone()
     con.execute("set asof_loop_join_threshold = 0")
-    con.register("_feature_keys", keyed.to_arrow())
-    con.register("_feature_holidays", holidays.to_arrow())
+    con.register(KEYS_FRAME, keyed.to_arrow())
+    con.register(HOLIDAYS_FRAME, holidays.to_arrow())
     try:
         frame = con.execute(FEATURE_SQL).pl()
     finally:
-        con.unregister("_feature_keys")
-        con.unregister("_feature_holidays")
+        con.unregister(KEYS_FRAME)
+        con.unregister(HOLIDAYS_FRAME)
         con.execute(f"set asof_loop_join_threshold = {int(threshold)}")
     return frame.sort("_k").select(
         pl.col("rx_id"),

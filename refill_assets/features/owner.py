@@ -1,7 +1,8 @@
 """CTEs of the feature query: the pet, its owner and the owner's engagement (``frame``).
 
-The pet through its version spans in stg_pet_versions; customers and engagement
-events from ``raw.*`` rows delivered by D, each at its first delivery.
+The pet through its version spans in intermediate.int_pet_versions; customers and
+engagement events from the staging models' rows (``staging.stg_*``, every delivered row,
+as in the raw zone) delivered by D, each at its first delivery.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ pet_now as (
     select s._k, p.species, p.weight_kg, p.birth_date,
         p.species in ('dog', 'cat') and p.status not in ('deceased', 'transferred') as in_scope
     from rx_state as s
-    inner join staging.stg_pet_versions as p
+    inner join intermediate.int_pet_versions as p
         on p.pet_id = s.pet_id and p.valid_from <= s.as_of_date
         and s.as_of_date < coalesce(p.valid_to, date '9999-12-31')
     qualify row_number() over (partition by s._k order by p.valid_from desc, p.updated_at desc) = 1
@@ -20,7 +21,7 @@ pet_now as (
 
 customer_first as (
     select customer_id, cast(created_at as date) as created_date, _dt as known_from
-    from raw.customers
+    from staging.stg_customers
     qualify row_number() over (partition by customer_id order by _dt, updated_at, _file, _line) = 1
 ),
 
@@ -42,7 +43,7 @@ engagement_running as materialized (
             min(_dt) as day
         from (
             select event_id, customer_id, lower(trim(event_type)) as event_type, _dt
-            from raw.engagement
+            from staging.stg_engagement
             where _dt <= (select max(as_of_date) from _feature_keys)
         )
         semi join key_customers using (customer_id)

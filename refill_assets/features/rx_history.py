@@ -26,7 +26,7 @@ fill_versions as materialized (
         dense_rank() over (partition by rx_id order by fill_date, order_ts, order_id) as seq,
         greatest(valid_from, fill_date) as known_from,
         coalesce(valid_to, date '9999-12-31') as known_until
-    from staging.stg_rx_order_versions
+    from intermediate.int_rx_order_versions
     where is_fill and greatest(valid_from, fill_date) < coalesce(valid_to, date '9999-12-31')
 ),
 

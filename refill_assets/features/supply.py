@@ -1,8 +1,9 @@
 """CTEs of the feature query: shipments, stock and vet reauthorizations (``frame``).
 
-Every extract read from ``raw.*`` rows delivered by D (``_dt <= D``), each row at its
-first delivery. Lookups that depend only on (NDC or clinic, D) are made once per
-distinct pair, not once per key.
+Every extract read from the staging models' rows (``staging.stg_*``: every delivered
+row, as in the raw zone) delivered by D (``_dt <= D``), each row at its first
+delivery. Lookups that depend only on (NDC or clinic, D) are made once per distinct
+pair, not once per key.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ shipping as (
         )) as shipped_date,
         bool_or(lower(trim(sh.status)) = 'backordered') as backordered
     from rx_state as s
-    inner join raw.shipments as sh
+    inner join staging.stg_shipments as sh
         on sh.order_id = s.last_order_id and sh._dt <= s.as_of_date
     group by s._k
 ),
@@ -30,7 +31,7 @@ inventory_rows as (
     -- a snapshot row at its first delivery (a re-delivery never rewrites the past)
     select ndc, snapshot_date, warehouse_id, on_hand_units, backordered,
         expected_restock_date, _dt
-    from raw.inventory
+    from staging.stg_inventory
     qualify row_number() over (
         partition by snapshot_date, warehouse_id, ndc order by _dt, _file, _line
     ) = 1
@@ -76,7 +77,7 @@ reauth_known as (
     -- the version of each reauthorization of the rx that is the latest delivered by D
     select k._k, lower(trim(r.status)) as status, r.requested_at, r.expires_on
     from _feature_keys as k
-    inner join raw.vet_reauth as r on r.rx_id = k.rx_id and r._dt <= k.as_of_date
+    inner join staging.stg_vet_reauth as r on r.rx_id = k.rx_id and r._dt <= k.as_of_date
     qualify row_number() over (
         partition by k._k, r.reauth_id
         order by r.updated_at desc, r._dt desc, r._file desc, r._line desc
@@ -97,7 +98,7 @@ clinic_answers as (
     -- each request at the first delivery of its answer
     select clinic_id, _dt as known_from,
         date_diff('second', requested_at, responded_at) / 86400.0 as lead_days
-    from raw.vet_reauth
+    from staging.stg_vet_reauth
     where responded_at is not null
     qualify row_number() over (partition by reauth_id order by _dt, updated_at, _file, _line) = 1
 ),

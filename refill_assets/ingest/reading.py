@@ -6,6 +6,11 @@ checks every extract. Rows that are broken as *text* (a CSV row with the
 wrong number of fields, a JSON line that is not an object) come back
 separately as malformed; everything else is judged later, value by value.
 
+A truncated file: a Parquet file cut short (its footer gone) cannot be read and is
+rejected whole, by name; a CSV or JSONL file cut short (a shipments or engagement
+delivery) loads its whole lines, and its cut last line comes back malformed, so it
+goes to quarantine with its file and line.
+
 Files are read in batches: Python only decodes each file; splitting it into
 lines and the per-line work (field counts, CSV parsing, JSON parsing) run
 once over all the batch's lines in polars/DuckDB, since fixed costs per file

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -72,3 +72,9 @@ def partition_window_env(start: date, end: date) -> Iterator[None]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+def relation_keys(relations: Iterable[tuple[str, str]]) -> list[dg.AssetKey]:
+    """The asset keys of warehouse relations (dbt models are keyed ``[schema, name]``): the
+    deps of a Python asset, from what its SQL reads (``storage.relations``)."""
+    return [dg.AssetKey([schema, name]) for schema, name in sorted(relations)]

@@ -4,7 +4,10 @@ Sections: what was loaded and held back; days' supply against observed refill
 intervals; the gap ratio of this warehouse against a real dispensing history
 (the realism check); on-time and late cohorts by species and drug class;
 seasonality; vet reauthorization delays against lapses; completeness of
-every raw column. Each section is one query and one figure.
+every raw column. Each section is one query and one figure. The queries read
+only what dbt builds (the raw zone through its 1:1 staging views); they are
+the texts in ``QUERIES`` and ``completeness_sql``, and ``relations_read`` lists
+what they read.
 """
 
 from __future__ import annotations
@@ -21,14 +24,65 @@ from refill_assets.contract.raw_tables import RAW_TABLES
 from refill_assets.contract.rules import ON_TIME_DAYS
 from refill_assets.reports.page import Section, write_page
 from refill_assets.reports.realism import gap_ratio_summary, gap_ratios
+from refill_assets.storage import relations
 
-# maintenance intervals observed (not censored), the population every refill figure uses
-_INTERVALS = """
+QUERIES = {
+    # maintenance intervals observed (not censored), the population every refill figure uses
+    "intervals": """
     SELECT i.rx_id, i.fill_date, i.effective_days_supply, i.days_to_next_fill,
            i.days_from_runout_to_next_fill, i.is_lapse, i.drug_class, p.species
     FROM marts.refill_intervals i LEFT JOIN marts.pets p USING (pet_id)
     WHERE i.is_maintenance
-"""
+""",
+    "fills": "SELECT count(*) AS n FROM marts.fills",
+    "held": "SELECT extract, regexp_replace(reason, ' ''.*$', '') AS reason, count(*) AS rows"
+    " FROM staging.stg_quarantine_rows GROUP BY ALL ORDER BY extract, rows DESC",
+    "files": "SELECT extract, status, count(*) AS files, sum(rows_loaded) AS rows_loaded"
+    " FROM staging.stg_files GROUP BY ALL ORDER BY extract, status",
+    "rejected": "SELECT _file, reason FROM staging.stg_files WHERE status = 'rejected'"
+    " ORDER BY _file",
+    "fills_monthly": "SELECT date_trunc('month', fill_date) AS month, drug_class, count(*) AS fills"
+    " FROM marts.fills GROUP BY ALL ORDER BY month",
+    "lapses_monthly": "SELECT date_trunc('month', runout_date) AS month,"
+    " CASE WHEN drug_class IN ('flea_tick', 'heartworm_prevention') THEN 'seasonal'"
+    " ELSE 'other maintenance' END AS kind, avg(is_lapse::INT) AS lapse_rate"
+    " FROM marts.refill_intervals WHERE is_maintenance AND is_lapse IS NOT NULL"
+    " GROUP BY ALL ORDER BY month",
+    # each fill, with the first reauthorization requested between it and its next fill (if any)
+    "reauth_vs_lapse": """
+        WITH per_fill AS (
+          SELECT i.order_id, i.is_lapse,
+                 arg_min(r.days_to_response, r.requested_at) AS delay,
+                 arg_min(r.status, r.requested_at) AS status
+          FROM marts.refill_intervals i
+          LEFT JOIN marts.vet_reauths r
+            ON r.rx_id = i.rx_id AND r.requested_at::DATE >= i.fill_date
+           AND r.requested_at::DATE < coalesce(i.next_fill_date, i.data_end_date)
+          WHERE i.is_maintenance AND i.is_lapse IS NOT NULL
+          GROUP BY i.order_id, i.is_lapse
+        )
+        SELECT CASE WHEN status IS NULL THEN '0 no reauth'
+                    WHEN status = 'denied' THEN '6 denied'
+                    WHEN delay IS NULL THEN '5 no response'
+                    WHEN delay <= 3 THEN '1 ≤ 3 d' WHEN delay <= 7 THEN '2 4–7 d'
+                    WHEN delay <= 14 THEN '3 8–14 d' ELSE '4 > 14 d' END AS reauth,
+               count(*) AS fills, avg(is_lapse::INT) AS lapse_rate
+        FROM per_fill GROUP BY ALL ORDER BY reauth
+        """,
+}
+
+
+def completeness_sql(table: str) -> str:
+    """Share of non-null values of every column of ``raw.<table>``, read through its
+    staging view (the same rows and columns)."""
+    shares = ", ".join(f'count("{c}") / count(*) AS "{c}"' for c in RAW_TABLES[table])
+    return f"SELECT {shares} FROM staging.stg_{table}"
+
+
+def relations_read() -> frozenset[tuple[str, str]]:
+    """The (schema, table) pairs of the warehouse the report reads, from its SQL texts."""
+    texts = [*QUERIES.values(), *map(completeness_sql, RAW_TABLES)]
+    return frozenset().union(*map(relations.relations_read, texts))
 
 
 @dataclass(frozen=True)
@@ -41,7 +95,7 @@ def build_eda_report(
     con: duckdb.DuckDBPyConnection, out: Path, reference_ratios: pl.Series | None
 ) -> EdaResult:
     q = lambda sql: con.execute(sql).pl()  # noqa: E731
-    intervals = q(_INTERVALS)
+    intervals = q(QUERIES["intervals"])
     observed = intervals.filter(pl.col("days_to_next_fill").is_not_null())
     # the same function as for the reference, so both sides count gaps the same way
     world_ratios = gap_ratios(
@@ -58,7 +112,7 @@ def build_eda_report(
     ]
     world = gap_ratio_summary(world_ratios)
     summary = {
-        "fills": int(q("SELECT count(*) AS n FROM marts.fills")["n"][0]),
+        "fills": int(q(QUERIES["fills"])["n"][0]),
         "maintenance_intervals_observed": observed.height,
         "gap_ratio_median": world["median"],
         "gap_ratio_q25": world["q25"],
@@ -78,15 +132,9 @@ def _mean(s: pl.Series) -> float | None:
 
 
 def _loaded(q) -> Section:
-    held = q(
-        "SELECT extract, regexp_replace(reason, ' ''.*$', '') AS reason, count(*) AS rows"
-        " FROM quarantine.rows GROUP BY ALL ORDER BY extract, rows DESC"
-    )
-    files = q(
-        "SELECT extract, status, count(*) AS files, sum(rows_loaded) AS rows_loaded"
-        " FROM raw.files GROUP BY ALL ORDER BY extract, status"
-    )
-    rejected = q("SELECT _file, reason FROM raw.files WHERE status = 'rejected' ORDER BY _file")
+    held = q(QUERIES["held"])
+    files = q(QUERIES["files"])
+    rejected = q(QUERIES["rejected"])
     return Section(
         "What was loaded, and what was held back",
         "Files by status, rows in quarantine by reason, and files rejected whole.",
@@ -197,17 +245,8 @@ def _cohorts(intervals: pl.DataFrame) -> Section:
 
 
 def _seasonality(q) -> Section:
-    monthly = q(
-        "SELECT date_trunc('month', fill_date) AS month, drug_class, count(*) AS fills"
-        " FROM marts.fills GROUP BY ALL ORDER BY month"
-    )
-    lapses = q(
-        "SELECT date_trunc('month', runout_date) AS month,"
-        " CASE WHEN drug_class IN ('flea_tick', 'heartworm_prevention') THEN 'seasonal'"
-        " ELSE 'other maintenance' END AS kind, avg(is_lapse::INT) AS lapse_rate"
-        " FROM marts.refill_intervals WHERE is_maintenance AND is_lapse IS NOT NULL"
-        " GROUP BY ALL ORDER BY month"
-    )
+    monthly = q(QUERIES["fills_monthly"])
+    lapses = q(QUERIES["lapses_monthly"])
     return Section(
         "Seasonality",
         "Fills per month by drug class, and the lapse rate by month of run-out.",
@@ -231,29 +270,7 @@ def _seasonality(q) -> Section:
 
 
 def _reauth_vs_lapse(q) -> Section:
-    # each fill, with the first reauthorization requested between it and its next fill (if any)
-    joined = q(
-        """
-        WITH per_fill AS (
-          SELECT i.order_id, i.is_lapse,
-                 arg_min(r.days_to_response, r.requested_at) AS delay,
-                 arg_min(r.status, r.requested_at) AS status
-          FROM marts.refill_intervals i
-          LEFT JOIN marts.vet_reauths r
-            ON r.rx_id = i.rx_id AND r.requested_at::DATE >= i.fill_date
-           AND r.requested_at::DATE < coalesce(i.next_fill_date, i.data_end_date)
-          WHERE i.is_maintenance AND i.is_lapse IS NOT NULL
-          GROUP BY i.order_id, i.is_lapse
-        )
-        SELECT CASE WHEN status IS NULL THEN '0 no reauth'
-                    WHEN status = 'denied' THEN '6 denied'
-                    WHEN delay IS NULL THEN '5 no response'
-                    WHEN delay <= 3 THEN '1 ≤ 3 d' WHEN delay <= 7 THEN '2 4–7 d'
-                    WHEN delay <= 14 THEN '3 8–14 d' ELSE '4 > 14 d' END AS reauth,
-               count(*) AS fills, avg(is_lapse::INT) AS lapse_rate
-        FROM per_fill GROUP BY ALL ORDER BY reauth
-        """
-    )
+    joined = q(QUERIES["reauth_vs_lapse"])
     fig = px.bar(
         joined,
         x="reauth",
@@ -272,8 +289,7 @@ def _reauth_vs_lapse(q) -> Section:
 def _completeness(q) -> Section:
     rows = []
     for table, columns in RAW_TABLES.items():
-        shares = ", ".join(f'count("{c}") / count(*) AS "{c}"' for c in columns)
-        frame = q(f"SELECT {shares} FROM raw.{table}")
+        frame = q(completeness_sql(table))
         rows += [{"table": table, "column": c, "non_null_share": frame[c][0]} for c in columns]
     frame = pl.DataFrame(rows)
     fig = px.bar(

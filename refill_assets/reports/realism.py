@@ -62,3 +62,8 @@ def read_smart_refills(folder: Path) -> pl.DataFrame:
         pl.col("DATE").alias("fill_date"),
         pl.col("DAYS").alias("days_supply"),
     )
+
+
+def reference_gap_ratios(folder: Path | None) -> pl.Series | None:
+    """The real reference history's gap ratios; None when no reference is configured."""
+    return gap_ratios(read_smart_refills(folder)) if folder is not None else None

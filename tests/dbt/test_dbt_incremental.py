@@ -3,8 +3,9 @@
 The fixture's deliveries are fed to a warehouse a few days at a time, each
 step followed by a `dbt run` over just those days, as the nightly run does;
 the keyed incremental models (macros/keyed_incremental.sql) then rebuild only
-the keys those days touched. At the end every staging, mart and quarantine
-table must equal a single full build over all deliveries.
+the keys those days touched. At the end every staging view and every
+intermediate, mart and quarantine table must equal a single full build over all
+deliveries.
 """
 
 from __future__ import annotations
@@ -20,7 +21,12 @@ from tests.support.dbt_fixture import FIRST_DT, make_raw_warehouse
 from tests.support.dbt_runner import copy_warehouse, rows, run_dbt, table
 
 KEYED_MODELS = {
-    "staging": ("stg_rx_order_versions", "stg_rx_orders", "stg_shipments", "stg_engagement"),
+    "intermediate": (
+        "int_rx_order_versions",
+        "int_rx_orders_latest",
+        "int_shipments_latest",
+        "int_engagement_deduped",
+    ),
     "marts": ("fills", "refill_intervals", "adherence_monthly", "active_maintenance_rx_spans"),
 }
 # the first build takes deliveries through 01-04; each later step the days after the previous
@@ -45,7 +51,7 @@ def curated_tables(warehouse: Path) -> list[str]:
         for schema, name in rows(
             warehouse,
             "select table_schema, table_name from information_schema.tables "
-            "where table_schema in ('staging', 'marts', 'quarantine') "
+            "where table_schema in ('staging', 'intermediate', 'marts', 'quarantine') "
             "and table_name not in ('rows', 'dbt_watermarks') order by all",
         )
     ]

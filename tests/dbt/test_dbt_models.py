@@ -1,3 +1,4 @@
+# Over 400 lines: every mart checked against the one fixture; split, they would share it all.
 """The dbt project on the hand-written raw zone of ``dbt_fixture.py``.
 
 dbt runs in a subprocess (``--project-dir``/``--profiles-dir`` on
@@ -8,16 +9,24 @@ by hand from the fixture rows.
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from refill_assets.contract.raw_tables import RAW_TABLES
 from tests.support.dbt_fixture import make_raw_warehouse
 from tests.support.dbt_runner import copy_warehouse, rows, run_dbt, table
 
 DAILY_TABLES = ("inventory_daily", "engagement_daily")  # incremental over the window
+# staging view -> the table ingestion writes that it reads 1:1
+STAGED = {
+    **{f"stg_{extract}": f"raw.{extract}" for extract in RAW_TABLES},
+    "stg_files": "raw.files",
+    "stg_quarantine_rows": "quarantine.rows",
+}
 D = date.fromisoformat
 
 
@@ -38,8 +47,44 @@ def built(tmp_path_factory) -> Path:
 
 def test_schemas_are_exact(built):
     schemas = {r[0] for r in rows(built, "select table_schema from information_schema.tables")}
-    assert {"staging", "marts", "quarantine", "raw"} <= schemas
+    assert {"staging", "intermediate", "marts", "quarantine", "raw"} <= schemas
     assert not {s for s in schemas if s.startswith("main_")}
+
+
+# --- staging: the raw zone, 1:1 ---------------------------------------------------
+
+
+def columns_of(warehouse: Path, schema: str, name: str) -> list[str]:
+    return [
+        r[0]
+        for r in rows(
+            warehouse,
+            "select column_name from information_schema.columns "
+            f"where table_schema = '{schema}' and table_name = '{name}' order by ordinal_position",
+        )
+    ]
+
+
+def test_staging_views_are_their_raw_tables_one_to_one(built):
+    views = rows(
+        built,
+        "select table_name, table_type from information_schema.tables "
+        "where table_schema = 'staging' and table_name like 'stg_%' order by all",
+    )
+    assert views == [(name, "VIEW") for name in sorted(STAGED)]
+    for view, source in STAGED.items():
+        assert columns_of(built, "staging", view) == columns_of(built, *source.split(".")), view
+        # every row, every version and re-delivery, unchanged
+        assert table(built, f"staging.{view}") == table(built, source), view
+    assert len(table(built, "staging.stg_rx_orders")) > len(table(built, "marts.fills"))
+
+
+def test_views_work_in_a_copy_of_the_warehouse_file(built, tmp_path):
+    """Views name their tables without the database (the file's name): the published
+    copy and any renamed copy read the same rows."""
+    copy = copy_warehouse(built, tmp_path / "another-name.duckdb")
+    for view in (*(f"staging.{name}" for name in STAGED), "marts.active_maintenance_rx_daily"):
+        assert table(copy, view) == table(built, view), view
 
 
 def test_fills_one_row_per_effective_fill(built):
@@ -71,7 +116,7 @@ def test_fills_versions_and_derivations(built):
         "mail",
         True,
     )
-    # O2: ndc left-padded, channel spelled E-Commerce
+    # O2: ordered online
     assert fills["O2"][5:7] == ("00012345678", "ecommerce")
     # O3: partial, its own (dispensed) days' supply
     assert fills["O3"][:4] == ("partial", True, 15, "sent")
@@ -318,6 +363,28 @@ def test_inventory_and_engagement_daily(built):
     assert engagement[("C1", "2024-01-05")] == (3, 1, 1, 1, 0)
     assert engagement[("C2", "2024-01-06")] == (1, 1, 0, 0, 0)
     assert engagement[("C2", "2024-01-07")] == (1, 0, 0, 0, 1)
+
+
+def test_vet_reauths_latest_version_with_response_delay(built):
+    # RA1: pending on 04-11, approved on 04-13: one row, the approved version
+    assert rows(
+        built,
+        "select reauth_id, status, refills_granted, days_to_response, _dt from marts.vet_reauths",
+    ) == [("RA1", "approved", 5, 2, D("2024-04-13"))]
+
+
+def test_scores_are_a_source_nothing_reads(built):
+    """scores.rx_refill_scores is declared (the Dagster asset of the scores) but no
+    model reads it: the scores depend on the marts, so a reader would be a cycle."""
+    manifest = json.loads((built.parent / "target" / "manifest.json").read_text())
+    source = manifest["sources"]["source.refill.scores.rx_refill_scores"]
+    assert (source["schema"], source["name"]) == ("scores", "rx_refill_scores")
+    assert source["config"]["meta"]["dagster"]["asset_key"] == ["scores", "rx_refill_scores"]
+    assert not [
+        node for node, parents in manifest["parent_map"].items() if source["unique_id"] in parents
+    ]
+    # and the build above ran without the table
+    assert not rows(built, "select * from information_schema.tables where table_schema = 'scores'")
 
 
 # --- incremental daily models -----------------------------------------------------

@@ -18,7 +18,7 @@ days as (
     from range(
         (select min(active_from) from spans),
         -- through the last delivery day: later days are not known yet
-        (select max(_dt) + 1 from {{ ref('stg_rx_order_versions').include(database=False) }}),
+        (select max(_dt) + 1 from {{ ref('int_rx_order_versions').include(database=False) }}),
         interval 1 day
     )
 

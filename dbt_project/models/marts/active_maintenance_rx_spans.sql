@@ -49,7 +49,7 @@ with fill_spans as (
             versions.fill_date + {{ var('active_lookback_days') }}
         ) as span_end
 
-    from {{ ref('stg_rx_order_versions') }} as versions
+    from {{ ref('int_rx_order_versions') }} as versions
     where versions.is_fill
         and {{ is_changed('rx_id') }}
         and versions.is_maintenance
@@ -118,7 +118,7 @@ pet_spans as (
         valid_from,
         coalesce(valid_to, date '9999-12-31') as valid_until
 
-    from {{ ref('stg_pet_versions') }}
+    from {{ ref('int_pet_versions') }}
     where not is_never_current
         and species in ('dog', 'cat')
         and status not in ('deceased', 'transferred')

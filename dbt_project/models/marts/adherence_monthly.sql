@@ -7,7 +7,7 @@
         post_hook="{{ record_watermark_and_drop_tail() }}",
     )
 }}
--- depends_on: {{ ref('stg_rx_order_versions') }}
+-- depends_on: {{ ref('int_rx_order_versions') }}
 
 -- Adherence per prescription (pet x drug) and calendar month.
 --

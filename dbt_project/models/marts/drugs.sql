@@ -2,7 +2,7 @@
 
 with orders as (
 
-    select * from {{ ref('stg_rx_orders') }}
+    select * from {{ ref('int_rx_orders_latest') }}
 
 ),
 

@@ -4,7 +4,7 @@
         incremental_strategy='append',
         on_schema_change='fail',
         tags=['daily'],
-        pre_hook="{{ delete_partition_window('event_date', ref('stg_engagement')) }}",
+        pre_hook="{{ delete_partition_window('event_date', ref('int_engagement_deduped')) }}",
     )
 }}
 
@@ -17,7 +17,7 @@
 
 with events as (
 
-    select * from {{ ref('stg_engagement') }}
+    select * from {{ ref('int_engagement_deduped') }}
 
 ),
 

@@ -15,7 +15,7 @@
 
 with orders as (
 
-    select * from {{ ref('stg_rx_orders') }}
+    select * from {{ ref('int_rx_orders_latest') }}
     where is_fill
         and {{ is_changed('order_id') }}
 
@@ -23,7 +23,7 @@ with orders as (
 
 known_pets as (
 
-    select distinct pet_id from {{ ref('stg_pet_versions') }}
+    select distinct pet_id from {{ ref('int_pet_versions') }}
 
 ),
 
@@ -36,7 +36,7 @@ shipments as (
             order by first_event_ts desc, shipment_id desc
         ) as recency_rank
 
-    from {{ ref('stg_shipments') }}
+    from {{ ref('int_shipments_latest') }}
     where {{ is_changed('order_id') }}
 
 ),

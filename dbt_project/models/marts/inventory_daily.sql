@@ -4,7 +4,7 @@
         incremental_strategy='append',
         on_schema_change='fail',
         tags=['daily'],
-        pre_hook="{{ delete_partition_window('snapshot_date', ref('stg_inventory')) }}",
+        pre_hook="{{ delete_partition_window('snapshot_date', ref('int_inventory_deduped')) }}",
     )
 }}
 
@@ -13,7 +13,7 @@
 
 with inventory as (
 
-    select * from {{ ref('stg_inventory') }}
+    select * from {{ ref('int_inventory_deduped') }}
 
 ),
 

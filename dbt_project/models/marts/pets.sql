@@ -3,7 +3,7 @@
 
 with pets as (
 
-    select * from {{ ref('stg_pets') }}
+    select * from {{ ref('int_pets_latest') }}
 
 ),
 

@@ -7,7 +7,7 @@
         post_hook=["{{ move_data_end() }}", "{{ record_watermark() }}"],
     )
 }}
--- depends_on: {{ ref('stg_rx_order_versions') }}
+-- depends_on: {{ ref('int_rx_order_versions') }}
 
 -- Per fill: the next fill of the same prescription and the refill labels.
 -- The label logic is written down in marts/schema.yml (model description).

@@ -1,8 +1,11 @@
--- One row per reauthorization request (latest version).
+-- One row per reauthorization request (latest version) with the clinic's
+-- response delay: the reauthorizations as analysts and the EDA report read
+-- them (the dedupe is int_vet_reauths_latest's; see README.md for why this
+-- stays a mart of its own).
 
 with reauths as (
 
-    select * from {{ ref('stg_vet_reauth') }}
+    select * from {{ ref('int_vet_reauths_latest') }}
 
 ),
 

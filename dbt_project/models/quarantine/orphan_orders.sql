@@ -7,13 +7,13 @@
 
 with orders as (
 
-    select * from {{ ref('stg_rx_orders') }}
+    select * from {{ ref('int_rx_orders_latest') }}
 
 ),
 
 known_pets as (
 
-    select distinct pet_id from {{ ref('stg_pet_versions') }}
+    select distinct pet_id from {{ ref('int_pet_versions') }}
 
 ),
 

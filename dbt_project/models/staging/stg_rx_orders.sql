@@ -1,30 +1,31 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        on_schema_change='fail',
-        pre_hook="{{ replace_changed_keys('order_id', changed_orders()) }}",
-        post_hook="{{ record_watermark() }}",
-    )
-}}
+-- rx_orders: every delivered version of every order (an order is re-sent on
+-- every change), as ingestion wrote it. Versions, derivations: int_rx_order_versions.
 
--- rx_orders: the latest version of each order (latest updated_at; ties broken
--- by later delivery day, then file, then line).
+select
+    order_id,
+    rx_id,
+    customer_id,
+    pet_id,
+    clinic_id,
+    ndc,
+    drug_name,
+    drug_class,
+    is_maintenance,
+    sig,
+    sig_units_per_day,
+    qty_prescribed,
+    qty_dispensed,
+    days_supply,
+    refills_authorized,
+    refills_remaining,
+    channel,
+    autoship,
+    status,
+    order_ts,
+    fill_date,
+    updated_at,
+    _dt,
+    _file,
+    _line
 
-with versions as (
-
-    select * from {{ ref('stg_rx_order_versions') }}
-
-),
-
-final as (
-
-    -- every order column; the version bookkeeping stays in stg_rx_order_versions
-    select * exclude (version_rank, valid_from, valid_to, is_never_current)
-    from versions
-    where version_rank = 1
-        and {{ is_changed('order_id') }}
-
-)
-
-select * from final
+from {{ source('raw', 'rx_orders').include(database=False) }}

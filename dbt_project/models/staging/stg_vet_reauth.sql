@@ -1,40 +1,17 @@
--- vet_reauth: the latest version of each reauthorization request.
+-- vet_reauth: every delivered version of every reauthorization request.
 
-with source as (
+select
+    reauth_id,
+    rx_id,
+    clinic_id,
+    requested_at,
+    responded_at,
+    status,
+    refills_granted,
+    expires_on,
+    updated_at,
+    _dt,
+    _file,
+    _line
 
-    select * from {{ source('raw', 'vet_reauth') }}
-
-),
-
-ranked as (
-
-    select
-        *,
-        {{ version_rank('reauth_id', 'updated_at') }} as version_rank
-
-    from source
-
-),
-
-final as (
-
-    select
-        reauth_id,
-        rx_id,
-        clinic_id,
-        requested_at,
-        responded_at,
-        lower(trim(status)) as status,
-        refills_granted,
-        expires_on,
-        updated_at,
-        _dt,
-        _file,
-        _line
-
-    from ranked
-    where version_rank = 1
-
-)
-
-select * from final
+from {{ source('raw', 'vet_reauth').include(database=False) }}

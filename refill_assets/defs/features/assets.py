@@ -2,28 +2,14 @@
 
 import dagster as dg
 
+from refill_assets import features
 from refill_assets.defs.resources import WAREHOUSE_POOL, ModelStore, WarehouseResource
 from refill_assets.features import registry
 from refill_assets.features.snapshot import write_snapshot
+from refill_assets.lib.dbt import relation_keys
 from refill_assets.storage.warehouse import connect
 
 SNAPSHOT = dg.AssetKey(["features", "training_snapshot"])
-# what the feature builder reads (refill_assets/features): lineage in the UI, order in a run
-CURATED = [
-    dg.AssetKey(key)
-    for key in (
-        ["marts", "refill_intervals"],
-        ["marts", "active_maintenance_rx_spans"],
-        ["marts", "adherence_monthly"],
-        ["staging", "stg_rx_order_versions"],
-        ["staging", "stg_pet_versions"],
-        ["raw", "customers"],
-        ["raw", "engagement"],
-        ["raw", "inventory"],
-        ["raw", "shipments"],
-        ["raw", "vet_reauth"],
-    )
-]
 
 
 class TrainingConfig(dg.Config):
@@ -34,7 +20,8 @@ class TrainingConfig(dg.Config):
 
 @dg.asset(
     key=SNAPSHOT,
-    deps=CURATED,
+    # lineage from what the feature SQL reads, never a hand-kept list
+    deps=relation_keys(features.relations_read()),
     pool=WAREHOUSE_POOL,
     group_name="features",
     kinds={"polars", "parquet"},

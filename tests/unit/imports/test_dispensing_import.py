@@ -91,7 +91,7 @@ def imported(tmp_path_factory) -> dict:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         fills_mart = con.execute("select * from marts.fills").pl()
         intervals = con.execute("select * from marts.refill_intervals").pl()
-        pets = con.execute("select * from staging.stg_pet_versions").pl()
+        pets = con.execute("select * from intermediate.int_pet_versions").pl()
     return {
         "tmp": tmp,
         "summary": summary,

@@ -181,6 +181,14 @@ def test_jsonl_broken_line_non_object_and_blank_line():
     assert bad[4]["record"] == '["S3", "O3"]'
 
 
+def test_jsonl_shipment_file_cut_short_loads_whole_lines_and_quarantines_the_cut_one():
+    whole = jsonl_bytes([shipment(1), shipment(2), shipment(3)])
+    cut = whole[: len(whole) - 25]  # the delivery stopped inside the third line
+    out = read_file(SHIP, "shipments_20250301_01.jsonl", cut)
+    assert out.rows["shipment_id"].to_list() == ["S00001", "S00002"]
+    assert set(_by_line(out.malformed)) == {3}
+
+
 def test_jsonl_missing_keys_and_json_null_read_as_null():
     rows = [shipment(1, carrier=None, delivered_at=None), shipment(2)]
     out = read_file(SHIP, "s.jsonl", jsonl_bytes(rows, drop_none=True))
