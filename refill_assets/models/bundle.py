@@ -37,6 +37,8 @@ def manifest(export: OnnxExport) -> dict:
             "horizon_days": HORIZON_DAYS,
             "lapse_grace_days": LAPSE_GRACE_DAYS,
             "supply_feature": SUPPLY,
+            # days of supply left for a row that does not know its supply (labels.lapse_deadline)
+            "supply_fallback": float(model.supply_fallback),
         }
     if isinstance(model, LgbmModel):
         return body | {"kind": "lightgbm"}

@@ -9,6 +9,11 @@ rate covers the owners who do not come back), the lapse rate on the known lapse 
 of the rows followed for the whole horizon (``labels.observed_refills``), so the quick
 refills near the data end do not stand in for all of them. No randomness: always trainable,
 always deterministic.
+
+Every row gets a prediction. A row whose supply is unknown (no days' supply sent, none
+derivable) cannot be timed from its run-out: it takes its segment's own days to refill
+(the 10th/50th/90th percentiles of ``duration_days`` of its observed refills); an unknown
+segment (a drug class or autoship value training never saw) takes the global figures.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from refill_assets.models.labels import HORIZON_DAYS, SUPPLY, known_lapses, obse
 from refill_assets.models.schema import prediction_frame
 
 SEGMENT = ["drug_class", "autoship"]
-STATS = ["buffer", "low", "high", "lapse_rate"]
+STATS = ["buffer", "low", "high", "lapse_rate", "days", "days_low", "days_high"]
 
 
 @dataclass
@@ -40,6 +45,10 @@ class HeuristicModel:
             _weighted_quantile("lateness", 0.5).alias("buffer"),
             _weighted_quantile("lateness", 0.1).alias("low"),
             _weighted_quantile("lateness", 0.9).alias("high"),
+            # for rows of unknown supply: the days to refill themselves
+            _weighted_quantile("duration_days", 0.5).alias("days"),
+            _weighted_quantile("duration_days", 0.1).alias("days_low"),
+            _weighted_quantile("duration_days", 0.9).alias("days_high"),
             pl.len().alias("rows"),
         ]
         rate = [((pl.col("lapse") * pl.col("w")).sum() / pl.col("w").sum()).alias("lapse_rate")]
@@ -54,7 +63,10 @@ class HeuristicModel:
     def fit(self, frame: pl.DataFrame) -> HeuristicModel:
         refills, weights = observed_refills(frame)
         timing = refills.select(
-            *self.segment, lateness=pl.col("duration_days") - pl.col(SUPPLY), w=pl.Series(weights)
+            *self.segment,
+            lateness=pl.col("duration_days") - pl.col(SUPPLY),
+            duration_days="duration_days",
+            w=pl.Series(weights),
         )
         known, known_weights = known_lapses(frame)
         lapses = known.select(
@@ -76,21 +88,30 @@ class HeuristicModel:
         keys = frame.select(pl.col(c).cast(self.table.schema[c]) for c in self.segment)
         looked = keys.join(self.table, on=self.segment, how="left", maintain_order="left")
         filled = looked.with_columns(pl.col(k).fill_null(v) for k, v in self.fallback.items())
-        supply = frame.get_column(SUPPLY).to_numpy()
+        supply = frame.get_column(SUPPLY).cast(pl.Float64).to_numpy()
+        known = np.isfinite(supply)
 
-        def days(stat: str) -> np.ndarray:  # a refill within the horizon, so never after it
-            return np.minimum(supply + filled.get_column(stat).to_numpy(), HORIZON_DAYS)
+        def days(stat: str, unknown_supply: str) -> np.ndarray:
+            timed = np.where(
+                known,
+                supply + filled.get_column(stat).to_numpy(),
+                filled.get_column(unknown_supply).to_numpy(),
+            )
+            return np.minimum(timed, HORIZON_DAYS)  # a refill within the horizon, never after
 
         return prediction_frame(
-            days("buffer"),
-            days("low"),
-            days("high"),
+            days("buffer", "days"),
+            days("low", "days_low"),
+            days("high", "days_high"),
             filled.get_column("lapse_rate").to_numpy(),
         )
 
 
 def _weighted_quantile(column: str, q: float) -> pl.Expr:
-    """The smallest value whose cumulative weight reaches q of the total (weights: ``w``)."""
-    order = pl.col(column).arg_sort()
-    cumulative = pl.col("w").gather(order).cum_sum()
-    return pl.col(column).gather(order).filter(cumulative >= q * pl.col("w").sum()).first()
+    """The smallest value whose cumulative weight reaches q of the total (weights: ``w``),
+    over the rows where the value is known."""
+    known = pl.col(column).is_not_null() & pl.col(column).is_not_nan()
+    values, weights = pl.col(column).filter(known), pl.col("w").filter(known)
+    order = values.arg_sort()
+    cumulative = weights.gather(order).cum_sum()
+    return values.gather(order).filter(cumulative >= q * weights.sum()).first()

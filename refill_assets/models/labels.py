@@ -20,9 +20,24 @@ LAPSE_GRACE_DAYS = float(rules.LAPSE_GRACE_DAYS)
 SUPPLY = "days_supply_remaining"
 
 
-def lapse_deadline() -> pl.Expr:
-    """Days from the as-of day to the lapse deadline (run-out + grace), never negative."""
-    return (pl.col(SUPPLY) + LAPSE_GRACE_DAYS).clip(lower_bound=0.0)
+def lapse_deadline(supply_fallback: float | None = None) -> pl.Expr:
+    """Days from the as-of day to the lapse deadline (run-out + grace), never negative.
+
+    For labels (no fallback) a row whose supply is unknown has no deadline: its lapse is
+    unknown. For predictions, such a row (no days' supply sent, none derivable from the sig)
+    takes ``supply_fallback`` days of supply left (``typical_supply``: what the training
+    rows had), so it gets a lapse probability rather than a NaN."""
+    supply = pl.col(SUPPLY)
+    if supply_fallback is not None:
+        supply = supply.fill_nan(None).fill_null(supply_fallback)
+    return (supply + LAPSE_GRACE_DAYS).clip(lower_bound=0.0)
+
+
+def typical_supply(frame: pl.DataFrame) -> float:
+    """The median days of supply left over the rows that know it (0 when none does): the
+    fallback of ``lapse_deadline`` for rows of unknown supply."""
+    median = frame.get_column(SUPPLY).fill_nan(None).median()
+    return float(median) if median is not None else 0.0
 
 
 def data_end(frame: pl.DataFrame) -> date:

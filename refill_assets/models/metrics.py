@@ -9,6 +9,10 @@ Which rows each metric uses:
   with the test.
 - lapse (ROC-AUC, PR-AUC, Brier, calibration): rows whose ``lapse`` label is known.
 ``pred`` and ``frame`` are row-aligned (``predict`` keeps the input order).
+
+No metric is computed on a prediction that is missing or not finite: every function here
+raises ``NonFinitePredictions``, naming the rows, rather than averaging a NaN into a figure
+that a decision then reads.
 """
 
 from __future__ import annotations
@@ -20,6 +24,30 @@ import polars as pl
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 
 SEGMENTS = ("species", "drug_class", "cycle_days", "channel", "autoship")
+PREDICTIONS = ("predicted_days_to_refill", "p10_days", "p90_days", "lapse_probability")
+SHOWN_ROWS = 5  # how many of the offending rows an error names
+
+
+class NonFinitePredictions(ValueError):
+    """Predictions with a missing or non-finite value; the message names the rows."""
+
+
+def non_finite(pred: pl.DataFrame, frame: pl.DataFrame) -> str | None:
+    """What is missing or not finite in ``pred`` (row-aligned with ``frame``), naming the
+    first rows by their keys; None when every prediction is a finite number."""
+    bad = pl.any_horizontal(
+        pl.col(c).is_null() | ~pl.col(c).cast(pl.Float64).is_finite() for c in PREDICTIONS
+    )
+    flags = pred.select(bad.alias("bad"))["bad"]
+    if not flags.any():
+        return None
+    keys = [c for c in ("rx_id", "as_of_date") if c in frame.columns]
+    rows = frame.filter(flags).head(SHOWN_ROWS)
+    named = [" @ ".join(str(v) for v in r) for r in rows.select(keys).iter_rows()] if keys else []
+    shown = f": first {', '.join(named)}" if named else ""
+    return (
+        f"{int(flags.sum())} of {pred.height} rows have a missing or non-finite prediction{shown}"
+    )
 
 
 def timing_metrics(
@@ -70,6 +98,9 @@ def calibration_table(
 def _joined(pred: pl.DataFrame, frame: pl.DataFrame) -> pl.DataFrame:
     if pred.height != frame.height:
         raise ValueError(f"{pred.height} predictions for {frame.height} rows")
+    problem = non_finite(pred, frame)
+    if problem is not None:
+        raise NonFinitePredictions(problem)
     return pl.concat([frame, pred.select(pl.exclude(frame.columns))], how="horizontal")
 
 

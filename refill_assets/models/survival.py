@@ -23,7 +23,7 @@ import numpy as np
 import polars as pl
 from sksurv.linear_model import CoxnetSurvivalAnalysis
 
-from refill_assets.models.labels import HORIZON_DAYS, lapse_deadline
+from refill_assets.models.labels import HORIZON_DAYS, lapse_deadline, typical_supply
 from refill_assets.models.schema import prediction_frame
 
 
@@ -80,6 +80,7 @@ class CoxnetModel:
     cox: CoxnetSurvivalAnalysis | None = None
     event_times: np.ndarray | None = None
     cum_hazard: np.ndarray | None = None
+    supply_fallback: float = 0.0  # days of supply left for rows that do not know it (fitted)
 
     def fit(self, frame: pl.DataFrame) -> CoxnetModel:
         if frame.height > self.max_rows:
@@ -92,6 +93,7 @@ class CoxnetModel:
         self.cox = CoxnetSurvivalAnalysis(alphas=[self.alpha], l1_ratio=self.l1_ratio)
         self.cox.fit(x, y)
         self._fit_breslow(self.cox.predict(x), time, event)
+        self.supply_fallback = typical_supply(frame)
         return self
 
     def _fit_breslow(self, eta: np.ndarray, time: np.ndarray, event: np.ndarray) -> None:
@@ -120,7 +122,7 @@ class CoxnetModel:
     def predict(self, frame: pl.DataFrame) -> pl.DataFrame:
         assert self.cox is not None and self.design is not None, "fit first"
         exp_eta = np.exp(self.cox.predict(self.design.transform(frame)))
-        deadline = frame.select(lapse_deadline()).to_series().to_numpy()
+        deadline = frame.select(lapse_deadline(self.supply_fallback)).to_series().to_numpy()
         return prediction_frame(
             self._quantile(0.5, exp_eta),
             self._quantile(0.1, exp_eta),

@@ -41,7 +41,7 @@ from scipy.optimize import minimize_scalar
 from scipy.special import ndtr
 
 from refill_assets.models.design import OrdinalEncoder, row_sample
-from refill_assets.models.labels import HORIZON_DAYS, lapse_deadline
+from refill_assets.models.labels import HORIZON_DAYS, lapse_deadline, typical_supply
 from refill_assets.models.outputs import aft_outputs
 
 DEFAULT_PARAMS: dict[str, float | int] = {
@@ -67,6 +67,7 @@ class XgbAftModel:
     booster: xgb.Booster | None = None
 
     output_sigma: float | None = None
+    supply_fallback: float = 0.0  # days of supply left for rows that do not know it (fitted)
     max_rows: int = 400_000  # fits on at most this many rows, drawn with the seed
 
     def _train_params(self) -> dict:
@@ -102,6 +103,7 @@ class XgbAftModel:
         self.booster = xgb.train(self._train_params(), dtrain, num_boost_round=rounds)
         margin = self.booster.predict(dtrain, output_margin=True).astype(np.float64)
         self.output_sigma = interval_lognormal_sigma(lower, upper, margin)
+        self.supply_fallback = typical_supply(frame)
         return self
 
     def margin(self, matrix: np.ndarray) -> np.ndarray:
@@ -112,7 +114,7 @@ class XgbAftModel:
     def from_margin(self, margin: np.ndarray, frame: pl.DataFrame) -> pl.DataFrame:
         """The prediction schema from the margin; shared by the native and the ONNX path."""
         assert self.output_sigma is not None, "fit first"
-        deadline = frame.select(lapse_deadline()).to_series().to_numpy()
+        deadline = frame.select(lapse_deadline(self.supply_fallback)).to_series().to_numpy()
         return pl.DataFrame(aft_outputs(margin, self.output_sigma, deadline, HORIZON_DAYS))
 
     def predict(self, frame: pl.DataFrame) -> pl.DataFrame:

@@ -69,6 +69,8 @@ class ServedModel:
         if self.manifest["kind"] == "xgboost_aft":
             m = self.manifest
             supply = _numbers(m["supply_feature"], columns[m["supply_feature"]])
+            # unknown supply: the training rows' typical one, as the native model does
+            supply = np.where(np.isnan(supply), m["supply_fallback"], supply)
             deadline = np.clip(supply + m["lapse_grace_days"], 0.0, None)
             return aft_outputs(self._run("margin", matrix), m["sigma"], deadline, m["horizon_days"])
         raw = {name: self._run(name, matrix) for name in self.sessions}

@@ -12,6 +12,11 @@
 4. MLflow: the winner gets the ``champion`` alias (or the heuristic baseline, when there
    is no champion yet), the challenger's run records the decision;
 5. the validation report and a model card per kind go under ``reports/``.
+
+A candidate whose test predictions are missing or not finite on any row
+(``models.metrics.non_finite``) is left out, with the rows named in the decision's
+reasons; without the baseline, or without any other usable candidate, the gate cannot
+judge and the decision is ``undecided``: nothing is promoted and the check fails.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from refill_assets.models.labels import HORIZON_DAYS
 from refill_assets.models.oracle import oracle_predictions, read_truth
 from refill_assets.models.schema import KINDS
 from refill_assets.storage.layout import Layout
-from refill_assets.validation.gate import BASELINE, Decision, GatePolicy, decide
+from refill_assets.validation.gate import BASELINE, Decision, GatePolicy, decide, undecided
 
 
 @dataclass(frozen=True)
@@ -53,7 +58,7 @@ def choose_champion(
     layout: Layout, tracking_uri: str, truth_dir: Path | None, policy: GatePolicy
 ) -> ChampionChoice:
     # scikit-learn's metrics and plotly load here, not when the definitions load
-    from refill_assets.models.metrics import by_segment
+    from refill_assets.models.metrics import by_segment, non_finite
     from refill_assets.validation.cards import LIMITATIONS, model_card
     from refill_assets.validation.report import Holdout, validate, write_report
 
@@ -61,28 +66,43 @@ def choose_champion(
     split = read_split(layout.snapshot)
     found = {k: records.read_record(layout.model_dir(k)) for k in KINDS}
     preds = {k: records.read_test_predictions(layout.model_dir(k)) for k in KINDS}
+    unusable = {k: why for k in KINDS if (why := non_finite(preds[k], split.test))}
+    usable = [k for k in KINDS if k not in unusable]
     truth = read_truth(truth_dir) if truth_dir else None
     oracle = oracle_predictions(split.test, truth) if truth is not None else None
-    holdout = Holdout(split.test, preds, oracle)
+    holdout = Holdout(split.test, {k: preds[k] for k in usable}, oracle)
     result = validate(holdout)
     mae = {row["model"]: row["mae_days"] for row in result.metrics.iter_rows(named=True)}
 
-    challenger = choose_challenger(found)
     current = tracking.champion(tracking_uri, artifacts)
-    champion_segments = None
-    if current is not None:
-        served = tracking.load_model(tracking_uri, artifacts, current.version)
-        features = tracking.as_model_input(split.test.select(registry.feature_names()))
-        champion_segments = by_segment(pl.from_pandas(served.predict(features)), split.test)
-    decision = decide(
-        challenger,
-        mae[challenger],
-        mae[BASELINE],
-        result.segments[challenger],
-        f"{current.model_name} v{current.version}" if current else None,
-        champion_segments,
-        policy,
-    )
+    current_name = f"{current.model_name} v{current.version}" if current else None
+    left_out = [f"{kind} left out: {why}" for kind, why in unusable.items()]
+    challengers = {k: found[k] for k in usable}
+    if BASELINE in unusable or not set(challengers) - {BASELINE}:
+        challenger = choose_challenger(found)
+        decision = undecided(challenger, current_name, "; ".join(left_out) or "no challenger")
+    else:
+        challenger = choose_challenger(challengers)
+        champion_segments = None
+        if current is not None:
+            served = tracking.load_model(tracking_uri, artifacts, current.version)
+            features = tracking.as_model_input(split.test.select(registry.feature_names()))
+            served_pred = pl.from_pandas(served.predict(features))
+            broken = non_finite(served_pred, split.test)
+            if broken is None:
+                champion_segments = by_segment(served_pred, split.test)
+            else:
+                left_out.append(f"champion {current_name} not compared by segment: {broken}")
+        decision = decide(
+            challenger,
+            mae[challenger],
+            mae[BASELINE],
+            result.segments[challenger],
+            current_name,
+            champion_segments,
+            policy,
+        )
+        decision.reasons.extend(left_out)
     if decision.promoted or decision.fallback:
         promoted = challenger if decision.promoted else decision.fallback
         tracking.promote(tracking_uri, artifacts, found[promoted]["version"], decision.as_dict())
@@ -100,7 +120,7 @@ def choose_champion(
         layout.reports / "validation.html", holdout, result, decision.as_dict(), window
     )
     docs = {f.name: (f.meaning, f.unit) for f in registry.FEATURES}
-    for kind in KINDS:
+    for kind in usable:
         model_card(
             layout.reports / "model_cards" / f"{kind}.md",
             kind,

@@ -10,10 +10,15 @@ leaves the heuristic baseline as the first champion (``fallback``): the nightly
 scores never wait for a model to earn its place, and the baseline is what any
 challenger has to beat anyway. The decision carries every reason, for metadata
 and MLflow.
+
+The gate never decides on a figure that is not a finite number (a NaN MAE compares false
+with everything and would quietly keep whatever serves): such a decision is
+``undecided``, promotes nothing, and the blocking check that reports it fails.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 
 import polars as pl
@@ -36,6 +41,7 @@ class Decision:
     reasons: list[str] = field(default_factory=list)
     regressions: list[dict] = field(default_factory=list)
     fallback: str | None = None  # promoted instead of the challenger (no champion yet)
+    undecided: str | None = None  # why no decision could be made (nothing promoted)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -51,6 +57,10 @@ def decide(
     policy: GatePolicy = GatePolicy(),  # noqa: B008 - frozen, never mutated
 ) -> Decision:
     """Segments frames: ``metrics.by_segment`` output (segment, value, rows, mae_days, …)."""
+    figures = {f"{challenger} MAE": challenger_mae, f"{BASELINE} MAE": heuristic_mae}
+    missing = [f"{name} is {value}" for name, value in figures.items() if not math.isfinite(value)]
+    if missing:
+        return undecided(challenger, champion, "; ".join(missing))
     reasons = []
     needed = heuristic_mae * (1 - policy.margin)
     beats = challenger_mae <= needed
@@ -82,3 +92,9 @@ def _regressions(new: pl.DataFrame, old: pl.DataFrame, policy: GatePolicy) -> li
         & (pl.col("mae_days") > pl.col("champion_mae") * (1 + policy.tolerance))
     )
     return worse.to_dicts()
+
+
+def undecided(challenger: str, champion: str | None, why: str) -> Decision:
+    """No decision: nothing is promoted, and the gate's check fails with ``why``."""
+    reason = f"no decision: {why}"
+    return Decision(False, challenger, champion, [reason], undecided=reason)

@@ -35,7 +35,8 @@ class GateConfig(dg.Config):
             "champion_gate",
             asset=VALIDATION,
             blocking=True,
-            description="A champion fit to serve is in effect after the gate's decision.",
+            description="The gate decided on finite figures, and a champion fit to serve is "
+            "in effect after its decision.",
         )
     ],
     description="Metrics of every model (and the oracle) on the temporal holdout, the "
@@ -59,7 +60,8 @@ def validation(context: dg.AssetExecutionContext, config: GateConfig, models: Mo
     )
     yield dg.AssetCheckResult(
         check_name="champion_gate",
-        passed=in_effect is not None,
+        # a champion serves, and the gate decided on finite figures
+        passed=in_effect is not None and decision.undecided is None,
         description="; ".join(decision.reasons) + (f"; champion: {champion}" if champion else ""),
         metadata={"promoted": decision.promoted, "challenger": choice.challenger},
     )

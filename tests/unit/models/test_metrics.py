@@ -86,6 +86,20 @@ def test_by_segment_breaks_down_each_segment():
     assert dog["mae_days"] == pytest.approx(5.0)
 
 
+@pytest.mark.parametrize("bad", [float("nan"), None, float("inf")])
+def test_every_metric_refuses_a_missing_or_non_finite_prediction_naming_the_row(bad):
+    frame, pred = _tiny()
+    frame = frame.with_columns(
+        rx_id=pl.Series(["R1", "R2", "R3", "R4"]),
+        as_of_date=pl.Series(["2026-01-01"] * 4).str.to_date(),
+    )
+    pred = pred.with_columns(p90_days=pl.Series([20.0, bad, 60.0, 40.0], dtype=pl.Float64))
+    for metric in (metrics.evaluate, metrics.by_segment, metrics.outreach_simulation):
+        with pytest.raises(metrics.NonFinitePredictions, match=r"1 of 4 rows .* R2 @ 2026-01-01"):
+            metric(pred, frame)
+    assert metrics.non_finite(_tiny()[1], frame) is None
+
+
 def test_outreach_simulation_by_hand():
     frame, pred = _tiny()
     out = metrics.outreach_simulation(pred, frame, lead_days=(7,)).row(0, named=True)

@@ -12,7 +12,7 @@ from polars.testing import assert_frame_equal
 
 from refill_assets.models.heuristic import HeuristicModel
 from refill_assets.models.lgbm import LgbmModel
-from refill_assets.models.metrics import evaluate
+from refill_assets.models.metrics import evaluate, non_finite
 from refill_assets.models.schema import PREDICTION_COLUMNS
 from refill_assets.models.split import Split, censor_at, time_split
 from refill_assets.models.survival import CoxnetModel
@@ -115,6 +115,29 @@ def test_model_predicts_the_schema_in_input_order(fitted: dict, split: Split, na
     reversed_pred = model.predict(split.test.reverse())
     # BLAS may sum a row's dot product in another order: equal up to rounding
     assert_frame_equal(reversed_pred.reverse(), pred, check_exact=False, rel_tol=1e-9)
+
+
+@pytest.mark.parametrize("name", list(FACTORIES))
+def test_every_row_gets_a_finite_prediction_whatever_its_inputs_lack(
+    fitted: dict, split: Split, name: str
+):
+    # what real extracts carry: no days' supply (none sent, no sig to derive it), a drug
+    # class and a channel training never saw, no history yet, nulls everywhere at once
+    rows = split.test.head(40)
+    n = rows.height
+    every_third = pl.Series([i % 3 == 0 for i in range(n)])
+    lacking = rows.with_columns(
+        days_supply_remaining=pl.when(every_third).then(None).otherwise("days_supply_remaining"),
+        drug_class=pl.when(pl.arange(0, n) % 4 == 1)
+        .then(pl.lit("compounded"))
+        .otherwise("drug_class"),
+        prior_lateness_mean=pl.lit(None, dtype=pl.Float64),
+        channel=pl.lit(None, dtype=pl.String),
+    )
+    pred = fitted[name].predict(lacking)
+    assert non_finite(pred, lacking) is None
+    assert pred["lapse_probability"].is_between(0, 1).all()
+    assert (pred["p10_days"] <= pred["p90_days"]).all()
 
 
 @pytest.mark.parametrize("name", list(FACTORIES))

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
+
 import polars as pl
+import pytest
 
 from refill_assets.validation.gate import GatePolicy, decide
 
@@ -51,3 +54,12 @@ def test_small_segments_do_not_block():
     challenger = segments({"cat": 6.0}, rows=20)
     champion = segments({"cat": 3.0}, rows=20)
     assert decide("xgb", 3.0, 4.0, challenger, "lgbm", champion).promoted
+
+
+@pytest.mark.parametrize(("challenger_mae", "heuristic_mae"), [(3.5, math.nan), (math.nan, 4.0)])
+def test_the_gate_never_decides_on_a_non_finite_figure(challenger_mae, heuristic_mae):
+    # a NaN compares false with everything: "misses the margin (<= nan)" used to fall back
+    # to the baseline as champion and pass the check
+    out = decide("lgbm", challenger_mae, heuristic_mae, segments({"dog": 3.4}))
+    assert out.undecided and "nan" in out.undecided
+    assert not out.promoted and out.fallback is None
