@@ -4,7 +4,7 @@ Entry point::
 
     from refill_simulator import simulate, SimulationSummary
     summary = simulate(out_dir, pets=2000, start=date(2025, 1, 1),
-                       end=date(2025, 4, 30), seed=7, quirks=True)
+                       end=date(2025, 4, 30), seed=7, quirks=True, family=False)
 
 writes ``out_dir/landing/`` (the seven extracts of the landing-zone contract,
 ``<extract>/dt=YYYY-MM-DD/<file>``) and, beside it, ``out_dir/truth/``
@@ -18,6 +18,9 @@ million fills (see ``benchmarks/bench_simulate.py``).
 
 The latent process
 ==================
+
+The numbers below are the *standard* world's; ``family=True`` draws many of
+them per seed (see "A family of worlds").
 
 Time runs in whole days from ``start``. The process starts ``BURN_IN_DAYS``
 (240) before it, so the first delivery sees prescriptions in mid-course;
@@ -139,13 +142,40 @@ Other extracts
 Bad data
 ========
 
-Rates and kinds are module constants: row-level quirks in ``quirks``
+Kinds are module constants, rates too but for those the family varies
+(``Process``): row-level quirks in ``quirks``
 (spelling variants, lost leading zeros, nulls to derive, newer re-sends,
 malformed rows of every kind, one orphan order), delivery and file quirks
 in ``delivery`` (late rows, identical re-sends, outages, several and
 duplicated files, shuffled CSV columns, schema drift, a file missing a
 required column, a truncated Parquet file). Malformed rows are extra,
 corrupted copies: quarantining them loses nothing of the world.
+
+A family of worlds
+==================
+
+``simulate(..., family=True)`` (``refill simulate --family``) draws the
+latent process from documented ranges, one member per seed, so that no one
+world's habits can be learnt as if they were pharmacy facts. The numbers
+varied are the fields of ``process.Process`` (their defaults are the
+standard world's, and that is their only home; the modules read them from
+``World.process``): the adherence profile mix given engagement, the
+auto-ship share, churn by transfer and leaving, the ratio medians and
+spreads by profile, forgetting and stopping, auto-ship's own ratio, how
+strongly engagement shows in punctuality, forgetting and stopping (its
+direction is kept), the winter and pause months, pause and resume rates and
+the spring resume spread, holiday delays, partial fills, cancellations, dose
+changes, reauthorization delays, expiry and clinics' response and denial
+rates, backorder frequency and length, carrier transit, e-mail open and
+click rates and the reminder lead, and the rates of the data quirks (late
+and re-sent rows, several and duplicated files, shuffled columns, missing
+days' supply, malformed rows, lost zeros, channel spellings). ``RANGES`` in
+``process`` gives each field's low and high and what it means, and
+``draw_process(seed)`` draws from them with its own random stream, so the
+rest of a world's randomness is the same as the standard world's of that
+seed. The catalog, the calendar, the sig grammar, the early-refill rule and
+the kinds of quirks do not vary. The ground truth draws with the world's own
+process, so the oracle stays the true law of each world.
 
 Ground truth (``truth``)
 ========================
@@ -171,7 +201,8 @@ complete). The summaries are computed from exactly these draws; the oracle
 (``refill_assets.models.oracle``) conditions them on the wait observed on a
 later day. The orphan order is not in the truth.
 ``pets.parquet``: each pet's adherence profile, engagement level and
-auto-ship flag.
+auto-ship flag. ``process.json``: the world's ``Process`` (every field) and
+``"family"``: whether it was drawn from the family or is the standard one.
 """
 
 from refill_simulator.world import (

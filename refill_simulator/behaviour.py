@@ -5,7 +5,8 @@ loop calls it with one draw per prescription to build the world; the ground
 truth calls it with many draws per fill, conditional on the same state, to
 get the true distribution of the next fill. Both therefore describe exactly
 the same process. The package docstring explains each effect; the numbers
-live here as constants.
+live in the ``process.Process`` handed in (the family of worlds varies them),
+but for the few fixed ones below.
 """
 
 from __future__ import annotations
@@ -15,51 +16,12 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from refill_simulator.catalog import CatalogArrays, units_per_day
-from refill_simulator.timeline import (
-    HOLIDAY_DELAY_PROBABILITY,
-    SPRING_RESUME_SPREAD_DAYS,
-    Timeline,
-)
+from refill_simulator.process import Process
+from refill_simulator.timeline import Timeline
 
 PROFILES = ("punctual", "early", "late", "erratic", "lapsing")
-# days to next fill / days' supply ~ lognormal(log median, sigma), per profile
-RATIO_MEDIAN = np.array([0.97, 0.84, 1.15, 1.0, 1.12])
-RATIO_SIGMA = np.array([0.10, 0.07, 0.10, 0.25, 0.15])
-# owner forgets: the ratio grows by FORGET_BASE + Exp(FORGET_MEAN)
-FORGET_PROB = np.array([0.02, 0.02, 0.06, 0.12, 0.16])
-FORGET_BASE, FORGET_MEAN = 0.25, 0.6
-# owner stops the therapy after this fill (vet stopped it, switched pharmacy, ...)
-STOP_PROB = np.array([0.012, 0.012, 0.03, 0.05, 0.10])
-
-# auto-ship ships just before run-out, whatever the owner's profile
-AUTOSHIP_MEDIAN, AUTOSHIP_SIGMA = 0.98, 0.02
-AUTOSHIP_FORGET_PROB = 0.005  # card declined, address change
-AUTOSHIP_STOP_FACTOR = 0.4
-
 ENGAGEMENT_LEVELS = ("low", "medium", "high")
-# engaged owners sit closer to on-time: the log median is scaled towards 0
-ENGAGEMENT_LOG_SCALE = np.array([1.2, 1.0, 0.75])
-ENGAGEMENT_FORGET_FACTOR = np.array([1.5, 1.0, 0.6])
-ENGAGEMENT_STOP_FACTOR = np.array([1.3, 1.0, 0.7])
-
 EARLIEST_REFILL = 0.75  # pharmacies refill from 75% consumption, never earlier
-
-# flea/tick and heartworm products: owners slack off in winter
-WINTER_MONTHS = (11, 12, 1, 2)
-WINTER_LOG_SHIFT = 0.05
-WINTER_FORGET_FACTOR = 1.5
-PAUSE_MONTHS = (10, 11, 12, 1)  # a fill in these months may be the last before a pause
-PAUSE_PROB = 0.22
-RESUME_PROB = 0.6  # paused seasonal therapy resumes next spring, else it stops
-
-CANCEL_PROB = 0.025  # the order placed is canceled ...
-CANCEL_LEAVE_SHARE = 0.15  # ... and of those, the owner never reorders
-CANCEL_REORDER_P = 0.35  # geometric days until the reorder
-
-DOSE_CHANGE_PROB = 0.04  # per fill, for products with several dose options
-
-REAUTH_SIGMA = 0.6  # lognormal spread of a clinic's response time
-REAUTH_EXPIRY_DAYS = 10  # no answer by then: the request expires
 
 # why a prescription has no next fill
 CONTINUES, COURSE_COMPLETE, OWNER_STOPPED, SEASONAL_STOP = 0, 1, 2, 3
@@ -114,24 +76,27 @@ def _uniform(rng: np.random.Generator, shape) -> np.ndarray:
     return rng.random(shape, dtype=np.float32)
 
 
-def _ratio(s: FillState, winter: np.ndarray, rng, shape) -> np.ndarray:
+def _ratio(s: FillState, winter: np.ndarray, p: Process, rng, shape) -> np.ndarray:
     """Days to the next order in units of days' supply, before any outside delay."""
-    log_median = np.log(RATIO_MEDIAN[s.profile]) * ENGAGEMENT_LOG_SCALE[s.engagement]
+    log_median = np.log(np.array(p.ratio_median)[s.profile])
+    log_median = log_median * np.array(p.engagement_log_scale)[s.engagement]
     log_median = np.where(
-        s.autoship, np.log(AUTOSHIP_MEDIAN), log_median + winter * WINTER_LOG_SHIFT
+        s.autoship, np.log(p.autoship_median), log_median + winter * p.winter_log_shift
     ).astype(np.float32)
-    sigma = np.where(s.autoship, AUTOSHIP_SIGMA, RATIO_SIGMA[s.profile]).astype(np.float32)
+    sigma = np.where(s.autoship, p.autoship_sigma, np.array(p.ratio_sigma)[s.profile])
+    sigma = sigma.astype(np.float32)
     ratio = np.exp(log_median + sigma * rng.standard_normal(shape, dtype=np.float32))
-    forget = FORGET_PROB[s.profile] * ENGAGEMENT_FORGET_FACTOR[s.engagement]
-    forget = np.where(winter, forget * WINTER_FORGET_FACTOR, forget)
-    forget = np.where(s.autoship, AUTOSHIP_FORGET_PROB, forget).astype(np.float32)
+    forget = np.array(p.forget_prob)[s.profile]
+    forget = forget * np.array(p.engagement_forget_factor)[s.engagement]
+    forget = np.where(winter, forget * p.winter_forget_factor, forget)
+    forget = np.where(s.autoship, p.autoship_forget_prob, forget).astype(np.float32)
     forgot = _uniform(rng, shape) < forget
     extra = rng.standard_exponential(int(forgot.sum()), dtype=np.float32)
-    ratio[forgot] += FORGET_BASE + FORGET_MEAN * extra
+    ratio[forgot] += p.forget_base + p.forget_mean * extra
     return np.maximum(ratio, np.float32(EARLIEST_REFILL))
 
 
-def _supply_after_dose_change(s: FillState, cat: CatalogArrays, rng, shape):
+def _supply_after_dose_change(s: FillState, cat: CatalogArrays, p: Process, rng, shape):
     """A vet visit between fills may move the dose one option up or down.
 
     Returns the next fill's dose and the days the supply on hand lasts: a
@@ -139,11 +104,11 @@ def _supply_after_dose_change(s: FillState, cat: CatalogArrays, rng, shape):
     """
     u = _uniform(rng, shape)
     n_doses = cat.n_doses[s.product]
-    changed = (u < DOSE_CHANGE_PROB) & (n_doses > 1)
+    changed = (u < p.dose_change_prob) & (n_doses > 1)
     dose = np.broadcast_to(s.dose, shape).copy()
     supply = np.broadcast_to(s.days_supply.astype(np.float32), shape).copy()
     d, i = np.nonzero(changed)
-    step = np.where(u[d, i] < DOSE_CHANGE_PROB / 2, -1, 1)
+    step = np.where(u[d, i] < p.dose_change_prob / 2, -1, 1)
     dose[d, i] = np.clip(s.dose[i] + step, 0, n_doses[i] - 1)
     num0, den0 = units_per_day(cat, s.product[i], s.dose[i], s.style[i])
     num1, den1 = units_per_day(cat, s.product[i], dose[d, i], s.style[i])
@@ -157,24 +122,24 @@ def _lookup(table: np.ndarray, s: FillState, tl: Timeline, after: np.ndarray) ->
     return table[np.minimum((after + base).astype(np.int32), len(table) - 1)]
 
 
-def _seasonal_pause(s, seasonal, wait, reason, tl: Timeline, rng) -> None:
+def _seasonal_pause(s, seasonal, wait, reason, tl: Timeline, p: Process, rng) -> None:
     """A seasonal product filled in autumn may be paused: resumed in spring, or stopped."""
-    cols = np.flatnonzero(seasonal & np.isin(tl.at(tl.month, s.day), PAUSE_MONTHS))
+    cols = np.flatnonzero(seasonal & np.isin(tl.at(tl.month, s.day), p.pause_months))
     sub = (wait.shape[0], len(cols))
-    paused = _uniform(rng, sub) < PAUSE_PROB
-    resumes = _uniform(rng, sub) < RESUME_PROB
+    paused = _uniform(rng, sub) < p.pause_prob
+    resumes = _uniform(rng, sub) < p.resume_prob
     block = wait[:, cols]
     spring = _lookup(tl.next_spring, s.take(cols), tl, block) - s.day[cols]
-    spring = spring + SPRING_RESUME_SPREAD_DAYS * _uniform(rng, sub)
+    spring = spring + p.spring_resume_spread_days * _uniform(rng, sub)
     wait[:, cols] = np.where(paused & resumes, np.maximum(block, spring), block)
     reason[:, cols] = np.where(paused & ~resumes, SEASONAL_STOP, reason[:, cols])
 
 
-def _holidays(wait: np.ndarray, s: FillState, tl: Timeline, rng) -> None:
+def _holidays(wait: np.ndarray, s: FillState, tl: Timeline, p: Process, rng) -> None:
     """Orders that fall in a holiday window are often put off until it is over."""
     holiday_end = _lookup(tl.holiday_end, s, tl, wait)
     d, i = np.nonzero(holiday_end >= 0)
-    put_off = _uniform(rng, len(d)) < HOLIDAY_DELAY_PROBABILITY
+    put_off = _uniform(rng, len(d)) < p.holiday_delay_probability
     d, i = d[put_off], i[put_off]
     wait[d, i] = holiday_end[d, i] - s.day[i] + rng.integers(0, 4, len(d))
 
@@ -183,12 +148,13 @@ def draw_next(
     s: FillState,
     cat: CatalogArrays,
     tl: Timeline,
+    p: Process,
     rng: np.random.Generator,
     draws: int = 1,
     churn_day: np.ndarray | None = None,
     detail: bool = True,
 ) -> NextFill:
-    """Draw the next fill of every prescription in ``s``, ``draws`` times.
+    """Draw the next fill of every prescription in ``s``, ``draws`` times, under process ``p``.
 
     ``churn_day`` is the realised day the pet or its owner leaves (world
     building); without it, leaving is drawn from ``churn_hazard``: the same
@@ -197,23 +163,23 @@ def draw_next(
     """
     shape = (draws, len(s.day))
     seasonal = cat.seasonal[s.product]
-    winter = seasonal & np.isin(tl.at(tl.month, s.day), WINTER_MONTHS)
-    ratio = _ratio(s, winter, rng, shape)
-    dose, supply = _supply_after_dose_change(s, cat, rng, shape)
+    winter = seasonal & np.isin(tl.at(tl.month, s.day), p.winter_months)
+    ratio = _ratio(s, winter, p, rng, shape)
+    dose, supply = _supply_after_dose_change(s, cat, p, rng, shape)
     wait = s.ship_delay.astype(np.float32) + ratio * supply
     reason = np.zeros(shape, dtype=np.int8)
-    _seasonal_pause(s, seasonal, wait, reason, tl, rng)
-    _holidays(wait, s, tl, rng)
+    _seasonal_pause(s, seasonal, wait, reason, tl, p, rng)
+    _holidays(wait, s, tl, p, rng)
     gap = np.maximum(1, np.rint(wait)).astype(np.int32)
 
     u_cancel = _uniform(rng, shape)
-    canceled = u_cancel < CANCEL_PROB
+    canceled = u_cancel < p.cancel_prob
     cancel_day = np.where(canceled, s.day + gap, -1) if detail else None
-    gap[canceled] += rng.geometric(CANCEL_REORDER_P, int(canceled.sum())).astype(np.int32)
-    reason[u_cancel < CANCEL_PROB * CANCEL_LEAVE_SHARE] = CANCELED_LEFT
+    gap[canceled] += rng.geometric(p.cancel_reorder_p, int(canceled.sum())).astype(np.int32)
+    reason[u_cancel < p.cancel_prob * p.cancel_leave_share] = CANCELED_LEFT
 
-    stop = STOP_PROB[s.profile] * ENGAGEMENT_STOP_FACTOR[s.engagement]
-    stop = np.where(s.autoship, stop * AUTOSHIP_STOP_FACTOR, stop).astype(np.float32)
+    stop = np.array(p.stop_prob)[s.profile] * np.array(p.engagement_stop_factor)[s.engagement]
+    stop = np.where(s.autoship, stop * p.autoship_stop_factor, stop).astype(np.float32)
     reason[_uniform(rng, shape) < stop] = OWNER_STOPPED
 
     if churn_day is None:
@@ -224,11 +190,11 @@ def draw_next(
     reason[churned] = CHURNED
     reason[:, cat.acute[s.product]] = COURSE_COMPLETE
 
-    reauth = _reauthorize(s, reason, gap, rng, detail)
+    reauth = _reauthorize(s, reason, gap, p, rng, detail)
     return NextFill(gap, reason, dose, cancel_day, *reauth)
 
 
-def _reauthorize(s: FillState, reason, gap, rng, detail: bool):
+def _reauthorize(s: FillState, reason, gap, p: Process, rng, detail: bool):
     """Refills used up: the owner's order waits for the clinic's answer.
 
     Updates ``gap`` (approved: the fill waits for the answer) and ``reason``
@@ -239,9 +205,9 @@ def _reauthorize(s: FillState, reason, gap, rng, detail: bool):
     sub = (gap.shape[0], len(cols))
     asks = reason[:, cols] == CONTINUES
     median = s.reauth_median[cols].astype(np.float32)
-    delay = median * np.exp(REAUTH_SIGMA * rng.standard_normal(sub, dtype=np.float32))
+    delay = median * np.exp(p.reauth_sigma * rng.standard_normal(sub, dtype=np.float32))
     denied = _uniform(rng, sub) < s.deny_rate[cols].astype(np.float32)
-    status = np.where(delay > REAUTH_EXPIRY_DAYS, REAUTH_EXPIRED, REAUTH_APPROVED)
+    status = np.where(delay > p.reauth_expiry_days, REAUTH_EXPIRED, REAUTH_APPROVED)
     status = np.where(denied & (status == REAUTH_APPROVED), REAUTH_DENIED, status)
     status = np.where(asks, status, REAUTH_NONE).astype(np.int8)
     # the fill goes out the day the approval arrives or the day after

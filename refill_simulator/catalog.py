@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from refill_assets.contract.rules import ACUTE_CLASSES, SEASONAL_CLASSES
+from refill_simulator.process import Process
 
 # q as written in a sig -> (numerator, denominator)
 QUANTITIES = {"1": (1, 1), "1/2": (1, 2), "0.5": (1, 2), "1.5": (3, 2), "2": (2, 1), "1/4": (1, 4)}
@@ -236,6 +237,9 @@ WAREHOUSES = ("WH-NJ1", "WH-TX1", "WH-NV1")
 # time zone -> warehouse index that serves it
 WAREHOUSE_OF_ZONE = {"ET": 0, "CT": 1, "MT": 2, "AZ": 2, "PT": 2}
 CARRIERS = ("UPS", "FedEx", "USPS")
+# strict clinics deny uniformly in this range; the others Beta(a, Process.clinic_deny_beta_b)
+STRICT_DENY_RATE = (0.2, 0.35)
+CLINIC_DENY_BETA_A = 1.2
 
 
 @dataclass(frozen=True)
@@ -245,11 +249,15 @@ class Clinics:
     deny_rate: np.ndarray
 
 
-def build_clinics(n_pets: int, rng: np.random.Generator) -> Clinics:
+def build_clinics(n_pets: int, p: Process, rng: np.random.Generator) -> Clinics:
     n = int(np.clip(n_pets // 40, 30, 450))
-    median = np.exp(rng.normal(np.log(1.8), 0.6, n))
-    # most clinics approve nearly always; about one in ten is strict
-    strict = rng.random(n) < 0.1
-    deny = np.where(strict, rng.uniform(0.2, 0.35, n), rng.beta(1.2, 20.0, n))
+    median = np.exp(rng.normal(np.log(p.clinic_reauth_median_days), p.clinic_reauth_spread, n))
+    # most clinics approve nearly always; some (one in ten as standard) are strict
+    strict = rng.random(n) < p.strict_clinic_share
+    deny = np.where(
+        strict,
+        rng.uniform(*STRICT_DENY_RATE, n),
+        rng.beta(CLINIC_DENY_BETA_A, p.clinic_deny_beta_b, n),
+    )
     ids = np.array([f"CL{1000 + i:05d}" for i in range(n)])
     return Clinics(ids, median, deny)

@@ -19,12 +19,10 @@ from refill_simulator.orders import HOUR
 from refill_simulator.state import World
 from refill_simulator.timeline import SECONDS_PER_DAY
 
-REMINDER_LEAD_DAYS = 5
 NEWSLETTER_DAY_OF_MONTH = 10
 SEND_HOURS_UTC = (13, 17)
+# the reminders' lead and the open and click rates are the Process's
 # by engagement level (low, medium, high)
-OPEN_RATE = np.array([0.08, 0.30, 0.60])
-CLICK_RATE = np.array([0.10, 0.25, 0.45])  # of opened messages
 UNSUBSCRIBE_RATE = np.array([0.004, 0.0015, 0.0005])  # per delivered message
 SMS_BOUNCE_RATE = 0.005
 OPEN_DELAY_HOURS = 5.0  # mean, exponential
@@ -33,7 +31,7 @@ OPEN_DELAY_HOURS = 5.0  # mean, exponential
 def _reminders(w: World) -> pl.DataFrame:
     f = w.log.fills.filter(pl.col("day").is_between(0, w.last_day))
     customer = w.rx.customer[f["rx"].to_numpy()]
-    remind = f["day"].to_numpy() + f["days_supply"].to_numpy() - REMINDER_LEAD_DAYS
+    remind = f["day"].to_numpy() + f["days_supply"].to_numpy() - w.process.reminder_lead_days
     next_day = f["next_day"].to_numpy()
     keep = w.cat.maintenance[f["product"].to_numpy()] & w.customers.opt_in[customer]
     keep &= (remind >= 0) & (remind <= w.last_day) & (remind < w.customers.leave_day[customer])
@@ -71,9 +69,9 @@ def engagement_rows(w: World, rng: np.random.Generator) -> tuple[pl.DataFrame, p
     sent += (HOUR * rng.uniform(*SEND_HOURS_UTC, n)).astype(np.int64)
     bounce = np.where(sms, rng.random(n) < SMS_BOUNCE_RATE, c.bad_email[customer])
     delivered = sent + rng.integers(2, 600, n)
-    opened = ~bounce & (rng.random(n) < OPEN_RATE[level])
+    opened = ~bounce & (rng.random(n) < np.array(w.process.open_rate)[level])
     open_ts = delivered + (HOUR * rng.exponential(OPEN_DELAY_HOURS, n)).astype(np.int64)
-    clicked = opened & (rng.random(n) < CLICK_RATE[level])
+    clicked = opened & (rng.random(n) < np.array(w.process.click_rate)[level])
     click_ts = open_ts + rng.integers(10, 1800, n)
     unsubscribes = ~bounce & (rng.random(n) < UNSUBSCRIBE_RATE[level])
     unsubscribe_ts = np.where(opened, open_ts, delivered) + rng.integers(30, HOUR, n)

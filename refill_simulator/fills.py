@@ -31,10 +31,10 @@ from refill_simulator.catalog import (
 )
 from refill_simulator.population import CHANNELS, Customers, Pets
 from refill_simulator.prescriptions import REFILLS_BY_PACK, Prescriptions
+from refill_simulator.process import Process
 from refill_simulator.supply import Supply
 from refill_simulator.timeline import Timeline
 
-PARTIAL_PROB = 0.04  # the pharmacy dispenses only part of the quantity
 PARTIAL_FRACTION = (0.3, 0.7)
 CHANNEL_SWITCH = 0.05  # an order placed through another channel than usual
 CLINIC = CHANNELS.index("clinic")
@@ -58,12 +58,12 @@ def _granted(pack_days: np.ndarray, rng) -> np.ndarray:
     return granted
 
 
-def _dispense(rx: Prescriptions, idx, dose, cat, rng):
+def _dispense(rx: Prescriptions, idx, dose, cat, p: Process, rng):
     """Quantities of this fill: partial fills get a share of the prescribed quantity."""
     num, den = units_per_day(cat, rx.product[idx], dose, rx.style[idx])
     qty_prescribed = quantity_for(rx.pack_days[idx], num, den)
     n = len(idx)
-    partial = (rng.random(n) < PARTIAL_PROB) & (qty_prescribed >= 2)
+    partial = (rng.random(n) < p.partial_prob) & (qty_prescribed >= 2)
     share = rng.uniform(*PARTIAL_FRACTION, n)
     qty = np.where(partial, np.maximum(1, np.floor(qty_prescribed * share)), qty_prescribed)
     qty = qty.astype(np.int64)
@@ -84,6 +84,7 @@ def run_fills(
     cat: CatalogArrays,
     supply: Supply,
     tl: Timeline,
+    p: Process,
     rng: np.random.Generator,
 ) -> FillLog:
     last = tl.n_days - 1
@@ -95,7 +96,7 @@ def run_fills(
     fills, cancels, reauths = [], [], []
     k = 0
     while idx.size:
-        partial, qty_prescribed, qty, supply_days = _dispense(rx, idx, dose, cat, rng)
+        partial, qty_prescribed, qty, supply_days = _dispense(rx, idx, dose, cat, p, rng)
         channel = _channel(rx, idx, rng)
         pet, clinic, product = rx.pet[idx], rx.clinic[idx], rx.product[idx]
         ship_delay = np.where(channel == CLINIC, 0, supply.ship_delay(product, day))
@@ -114,7 +115,7 @@ def run_fills(
             ship_delay=ship_delay,
             churn_hazard=pets.churn_hazard[pet],
         )
-        nxt = draw_next(state, cat, tl, rng, churn_day=pets.churn_day[pet])
+        nxt = draw_next(state, cat, tl, p, rng, churn_day=pets.churn_day[pet])
         next_day, reason, next_dose = day + nxt.gap[0], nxt.reason[0], nxt.dose[0]
         continues = reason == CONTINUES
         fills.append(

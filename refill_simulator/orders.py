@@ -15,7 +15,6 @@ from refill_simulator.behaviour import (
     REAUTH_APPROVED,
     REAUTH_DENIED,
     REAUTH_EXPIRED,
-    REAUTH_EXPIRY_DAYS,
 )
 from refill_simulator.catalog import days_supply, quantity_for
 from refill_simulator.fills import CANCELED, FILLED, PARTIAL
@@ -176,7 +175,7 @@ def vet_reauth_rows(w: World, rng: np.random.Generator) -> pl.DataFrame:
     )
     status = r["status"].to_numpy()
     expired = status == REAUTH_EXPIRED
-    answer_ts = np.where(expired, asked + REAUTH_EXPIRY_DAYS * SECONDS_PER_DAY, answered)
+    answer_ts = np.where(expired, asked + w.process.reauth_expiry_days * SECONDS_PER_DAY, answered)
     frame = (
         r.with_columns(
             asked=asked,

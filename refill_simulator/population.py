@@ -16,21 +16,15 @@ import numpy as np
 from refill_simulator import names
 from refill_simulator.behaviour import PROFILES
 from refill_simulator.catalog import WAREHOUSE_OF_ZONE
+from refill_simulator.process import Process
 from refill_simulator.timeline import BURN_IN_DAYS, HISTORY_DAYS
 
 PETS_PER_CUSTOMER = ((1, 2, 3), (0.62, 0.26, 0.12))
 SPECIES_SHARE = (0.60, 0.37, 0.03)  # dog, cat, exotic
 DOG, CAT, EXOTIC = 0, 1, 2
 ENGAGEMENT_SHARE = (0.35, 0.40, 0.25)
-# adherence profile given engagement (rows: low, medium, high; columns: PROFILES)
-PROFILE_GIVEN_ENGAGEMENT = np.array(
-    [
-        [0.22, 0.14, 0.27, 0.19, 0.18],
-        [0.32, 0.21, 0.21, 0.14, 0.12],
-        [0.41, 0.27, 0.16, 0.10, 0.06],
-    ]
-)
-AUTOSHIP_GIVEN_ENGAGEMENT = np.array([0.08, 0.18, 0.35])
+# the profile mix and auto-ship share by engagement, and the transfer and
+# leaving rates, are the Process's (profile_given_engagement, ...)
 MARKETING_OPT_IN = 0.78
 CHANNELS = ("mail", "clinic", "ecommerce")
 CHANNEL_SHARE = (0.42, 0.15, 0.43)
@@ -38,11 +32,9 @@ SMS_SHARE = 0.25  # customers reached by sms rather than e-mail
 BAD_EMAIL_RATE = 0.02  # their e-mails bounce
 
 PRE_EXISTING_PETS = 0.7  # already customers when the burn-in starts
-# churn clocks, per year
+# churn clocks, per year (transfers and owners leaving: Process)
 DEATH_RATE_BASE, DEATH_RATE_PER_YEAR_OVER_7 = 0.04, 0.015
 EXOTIC_DEATH_RATE = 0.15
-TRANSFER_RATE = 0.03
-CUSTOMER_LEAVE_RATE = 0.05
 KG_SHARE = 0.25  # pets whose weight the clinic records in kg
 
 
@@ -111,7 +103,7 @@ def _owners(n_pets: int, rng) -> np.ndarray:
     return np.repeat(np.arange(n_customers), counts[:n_customers])[:n_pets]
 
 
-def build_pets(n_pets: int, n_days: int, n_clinics: int, rng) -> Pets:
+def build_pets(n_pets: int, n_days: int, n_clinics: int, p: Process, rng) -> Pets:
     owner = _owners(n_pets, rng)
     species = _choice(rng, n_pets, SPECIES_SHARE)
     n_breeds = np.array([len(names.DOG_BREEDS), len(names.CAT_BREEDS), len(names.EXOTICS)])
@@ -143,8 +135,8 @@ def build_pets(n_pets: int, n_days: int, n_clinics: int, rng) -> Pets:
     death_rate = np.where(exotic, EXOTIC_DEATH_RATE, death_rate) / 365.0
     clock_start = np.maximum(arrival, -BURN_IN_DAYS)
     death = clock_start + rng.exponential(1.0 / death_rate)
-    transfer = clock_start + rng.exponential(365.0 / TRANSFER_RATE, n_pets)
-    hazard = death_rate + (TRANSFER_RATE + CUSTOMER_LEAVE_RATE) / 365.0
+    transfer = clock_start + rng.exponential(365.0 / p.transfer_rate, n_pets)
+    hazard = death_rate + (p.transfer_rate + p.customer_leave_rate) / 365.0
 
     popularity = 1.0 / np.arange(1, n_clinics + 1) ** 0.7
     clinic = rng.permutation(n_clinics)[_choice(rng, n_pets, popularity)]
@@ -171,7 +163,7 @@ def _table(rows, column: int, index: np.ndarray) -> np.ndarray:
     return np.array([r[column] for r in rows], dtype=float)[np.minimum(index, len(rows) - 1)]
 
 
-def build_customers(pets: Pets, rng) -> tuple[Customers, Pets]:
+def build_customers(pets: Pets, p: Process, rng) -> tuple[Customers, Pets]:
     """Customers of ``pets``; returns the pets with their latent profile set."""
     n = int(pets.customer.max()) + 1
     state = _choice(rng, n, [s[4] for s in names.STATES])
@@ -187,7 +179,7 @@ def build_customers(pets: Pets, rng) -> tuple[Customers, Pets]:
     first_arrival = np.full(n, np.iinfo(np.int64).max)
     np.minimum.at(first_arrival, pets.customer, pets.arrival_day)
     created = first_arrival - rng.integers(0, 30, n) * (first_arrival < -BURN_IN_DAYS)
-    leave = np.maximum(created, -BURN_IN_DAYS) + rng.exponential(365.0 / CUSTOMER_LEAVE_RATE, n)
+    leave = np.maximum(created, -BURN_IN_DAYS) + rng.exponential(365.0 / p.customer_leave_rate, n)
 
     customers = Customers(
         state=state,
@@ -211,17 +203,17 @@ def build_customers(pets: Pets, rng) -> tuple[Customers, Pets]:
         created_day=created,
         leave_day=leave,
     )
-    return customers, _with_profiles(pets, customers, rng)
+    return customers, _with_profiles(pets, customers, p, rng)
 
 
-def _with_profiles(pets: Pets, customers: Customers, rng) -> Pets:
+def _with_profiles(pets: Pets, customers: Customers, p: Process, rng) -> Pets:
     owner_engagement = customers.engagement[pets.customer]
-    cdf = np.cumsum(PROFILE_GIVEN_ENGAGEMENT, axis=1)[owner_engagement]
+    cdf = np.cumsum(np.array(p.profile_given_engagement), axis=1)[owner_engagement]
     profile = (rng.random(len(pets))[:, None] > cdf).sum(axis=1).clip(0, len(PROFILES) - 1)
     ships = CHANNELS[0], CHANNELS[2]
     can_ship = np.isin(np.array(CHANNELS)[customers.channel[pets.customer]], ships)
     autoship = can_ship & (pets.species != EXOTIC)
-    autoship &= rng.random(len(pets)) < AUTOSHIP_GIVEN_ENGAGEMENT[owner_engagement]
+    autoship &= rng.random(len(pets)) < np.array(p.autoship_given_engagement)[owner_engagement]
     return replace(
         pets,
         profile=profile.astype(np.int8),

@@ -1,7 +1,8 @@
 """Row-level bad data: what real source extracts do to a clean world.
 
 Every quirk of the contract's "Bad data" section that lives inside rows is
-made here, at the rates below (shares of an extract's rows). Rare quirks
+made here, at the rates below and the ``Process``'s (shares of an extract's
+rows; the family of worlds varies the latter). Rare quirks
 that ingestion tests look for are guaranteed at least once: malformed rows
 cycle through every kind of their extract, and there is exactly one orphan
 order. File-level quirks (late rows, outages, several or duplicated files,
@@ -20,18 +21,16 @@ import polars as pl
 from refill_assets.contract.extracts import EXTRACTS
 from refill_simulator.formats import event_day, utc_text
 from refill_simulator.names import CHANNEL_VARIANTS, SPECIES_VARIANTS
+from refill_simulator.process import Process
 from refill_simulator.timeline import Timeline
 
-NDC_LOST_ZEROS_RATE = 0.03  # rx_orders rows whose NDC (starting with 0) lost them
+# Process: ndc_lost_zeros_rate, null_days_supply_rate, channel_variant_rate,
+# resend_newer_rate, malformed_rate
 ZIP_LOST_ZEROS_RATE = 0.3  # customers rows whose zip5 (starting with 0) lost them
-NULL_DAYS_SUPPLY_RATE = 0.02
 NULL_IS_MAINTENANCE_RATE = 0.02
-CHANNEL_VARIANT_RATE = 0.15
 SPECIES_VARIANT_RATE = 0.3
 BOOL_VARIANT_RATE = 0.05  # Y / N / TRUE / False instead of true / false
 NULL_WEIGHT_UNIT_RATE = 0.08  # of lb rows: null means lb
-RESEND_NEWER_RATE = 0.03  # latest version re-sent unchanged with a newer updated_at
-MALFORMED_RATE = 0.002
 
 BOOL_VARIANTS = {"true": ("Y", "TRUE", "True", "y"), "false": ("N", "FALSE", "False", "n")}
 PMS_EXTRACTS = ("rx_orders", "vet_reauth", "customers", "pets")
@@ -102,20 +101,22 @@ def _nullify(column: str, chosen: pl.Series) -> pl.Expr:
     return pl.when(chosen).then(pl.lit(None, pl.String)).otherwise(pl.col(column))
 
 
-def value_quirks(name: str, rows: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
+def value_quirks(
+    name: str, rows: pl.DataFrame, p: Process, rng: np.random.Generator
+) -> pl.DataFrame:
     """Spelling variants, lost leading zeros, nulls to derive: values that stay valid."""
     n = len(rows)
     r = pl.Series(rng.integers(0, 1 << 30, n))
     if name == "rx_orders":
         rows = rows.with_columns(
-            ndc=pl.when(_pick(rng, n, NDC_LOST_ZEROS_RATE))
+            ndc=pl.when(_pick(rng, n, p.ndc_lost_zeros_rate))
             .then(pl.col("ndc").str.strip_chars_start("0"))
             .otherwise(pl.col("ndc")),
-            days_supply=_nullify("days_supply", _pick(rng, n, NULL_DAYS_SUPPLY_RATE)),
+            days_supply=_nullify("days_supply", _pick(rng, n, p.null_days_supply_rate)),
             is_maintenance=_variant(
                 "is_maintenance", BOOL_VARIANTS, _pick(rng, n, BOOL_VARIANT_RATE), r
             ),
-            channel=_variant("channel", CHANNEL_VARIANTS, _pick(rng, n, CHANNEL_VARIANT_RATE), r),
+            channel=_variant("channel", CHANNEL_VARIANTS, _pick(rng, n, p.channel_variant_rate), r),
             autoship=_variant("autoship", BOOL_VARIANTS, _pick(rng, n, BOOL_VARIANT_RATE), r),
         )
         return rows.with_columns(
@@ -139,7 +140,7 @@ def value_quirks(name: str, rows: pl.DataFrame, rng: np.random.Generator) -> pl.
     return rows
 
 
-def resend_newer(name: str, rows: pl.DataFrame, tl: Timeline, rng) -> pl.DataFrame:
+def resend_newer(name: str, rows: pl.DataFrame, tl: Timeline, p: Process, rng) -> pl.DataFrame:
     """PMS rows re-sent unchanged but with a newer ``updated_at``.
 
     Only the latest version of a key is re-sent, so the truth stays the truth.
@@ -148,7 +149,7 @@ def resend_newer(name: str, rows: pl.DataFrame, tl: Timeline, rng) -> pl.DataFra
         return rows
     key = list(EXTRACTS[name].key)
     latest = rows.filter(pl.col("_ts") == pl.col("_ts").max().over(key))
-    chosen = latest.filter(_pick(rng, len(latest), RESEND_NEWER_RATE))
+    chosen = latest.filter(_pick(rng, len(latest), p.resend_newer_rate))
     later = pl.Series(rng.integers(3600, 3 * 86_400, len(chosen)))
     copies = chosen.with_columns(_ts=pl.col("_ts") + later).with_columns(
         updated_at=utc_text(pl.col("_ts"), tl), _day=event_day(pl.col("_ts"), tl)
@@ -157,7 +158,7 @@ def resend_newer(name: str, rows: pl.DataFrame, tl: Timeline, rng) -> pl.DataFra
     return pl.concat([rows, copies.filter(pl.col("_day") <= last_day)])
 
 
-def malformed_copies(name: str, rows: pl.DataFrame, rng) -> pl.DataFrame:
+def malformed_copies(name: str, rows: pl.DataFrame, p: Process, rng) -> pl.DataFrame:
     """Corrupted copies of real rows, every kind of the extract at least once.
 
     ``_raw`` names the kinds that only exist as text (a CSV line with one
@@ -165,7 +166,7 @@ def malformed_copies(name: str, rows: pl.DataFrame, rng) -> pl.DataFrame:
     """
     targets = MALFORMED_TARGETS[name]
     kinds = list(targets)
-    n_bad = max(len(kinds), round(MALFORMED_RATE * len(rows)))
+    n_bad = max(len(kinds), round(p.malformed_rate * len(rows)))
     if len(rows) == 0:
         return rows.with_columns(_raw=pl.lit(None, pl.String))
     picked = rows[np.sort(rng.choice(len(rows), min(n_bad, len(rows)), replace=False))]
@@ -189,8 +190,8 @@ def malformed_copies(name: str, rows: pl.DataFrame, rng) -> pl.DataFrame:
     )
 
 
-def with_malformed(name: str, rows: pl.DataFrame, rng) -> pl.DataFrame:
-    bad = malformed_copies(name, rows, rng)
+def with_malformed(name: str, rows: pl.DataFrame, p: Process, rng) -> pl.DataFrame:
+    bad = malformed_copies(name, rows, p, rng)
     rows = rows.with_columns(_raw=pl.lit(None, pl.String))
     return pl.concat([rows, bad])
 

@@ -22,8 +22,7 @@ from refill_simulator.timeline import SECONDS_PER_DAY
 
 CARRIER_SHARE = (0.45, 0.30, 0.25)
 SHIP_DAYS = ((0, 1, 2), (0.3, 0.5, 0.2))  # fill to shipping, when in stock
-TRANSIT_DAYS = (1, 5)
-HOLIDAY_TRANSIT_EXTRA = 2
+TRANSIT_MIN_DAYS = 1  # to Process.transit_max_days; Process.holiday_transit_extra_days more
 LOST_RATE = 0.006
 RETURNED_RATE = 0.004
 SHIPPED_AT_MISSING = 0.03  # shipped rows that come without shipped_at
@@ -53,8 +52,9 @@ def shipment_rows(orders: pl.DataFrame, w: World, rng: np.random.Generator) -> p
     ship_day = np.where(delay > 0, day + delay, day + rng.choice(SHIP_DAYS[0], n, p=SHIP_DAYS[1]))
     ship_day = _business_day(ship_day, w)
     shipped = np.maximum(_at(ship_day, UTC_SHIPPING_HOURS, rng, w), created + HOUR)
-    transit = rng.integers(TRANSIT_DAYS[0], TRANSIT_DAYS[1] + 1, n)
-    transit += HOLIDAY_TRANSIT_EXTRA * (w.tl.at(w.tl.holiday_end, ship_day) >= 0)
+    transit = rng.integers(TRANSIT_MIN_DAYS, w.process.transit_max_days + 1, n)
+    holiday = w.tl.at(w.tl.holiday_end, ship_day) >= 0
+    transit += w.process.holiday_transit_extra_days * holiday
     delivered = np.maximum(_at(ship_day + transit, UTC_SHIPPING_HOURS, rng, w), shipped + HOUR)
     fate = rng.random(n)
     base = ships.select("order_id").with_columns(

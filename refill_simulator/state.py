@@ -10,6 +10,7 @@ from refill_simulator.catalog import CatalogArrays, Clinics
 from refill_simulator.fills import FillLog
 from refill_simulator.population import Customers, Pets
 from refill_simulator.prescriptions import Prescriptions
+from refill_simulator.process import Process
 from refill_simulator.supply import Supply
 from refill_simulator.timeline import Timeline
 
@@ -17,6 +18,7 @@ from refill_simulator.timeline import Timeline
 @dataclass(frozen=True)
 class World:
     seed: int
+    process: Process  # the latent process's numbers: the standard world's, or drawn
     tl: Timeline
     cat: CatalogArrays
     clinics: Clinics

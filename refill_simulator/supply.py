@@ -17,11 +17,12 @@ import numpy as np
 import polars as pl
 
 from refill_simulator.catalog import WAREHOUSES, CatalogArrays
+from refill_simulator.process import Process
 from refill_simulator.timeline import Timeline
 
-BACKORDER_EPISODES_PER_DAY = 1 / 250  # per NDC
-BACKORDER_MIN_DAYS = 4
-BACKORDER_GAMMA = (2.0, 8.0)  # shape, scale of the days beyond the minimum
+# episodes per NDC and day, their least length and the Gamma scale of the
+# days beyond it: Process.backorder_*
+BACKORDER_GAMMA_SHAPE = 2.0
 # the restock estimate is off by N(0, sd) * remaining days / 10
 RESTOCK_ESTIMATE_SD = 2.0
 STOCK_LEVELS = (40, 2500)  # on-hand units of an NDC in a warehouse, typical range
@@ -39,12 +40,13 @@ class Supply:
         return np.where(self.backordered[product, i], self.restock_day[product, i] - day, 0)
 
 
-def build_supply(n_products: int, tl: Timeline, rng: np.random.Generator) -> Supply:
+def build_supply(n_products: int, tl: Timeline, p: Process, rng: np.random.Generator) -> Supply:
     span = len(tl.month)
-    n_episodes = rng.poisson(BACKORDER_EPISODES_PER_DAY * span, n_products)
+    n_episodes = rng.poisson(p.backorder_episodes_per_day * span, n_products)
     product = np.repeat(np.arange(n_products), n_episodes)
     begin = rng.integers(0, span, len(product))
-    length = BACKORDER_MIN_DAYS + np.rint(rng.gamma(*BACKORDER_GAMMA, len(product)))
+    days_over = rng.gamma(BACKORDER_GAMMA_SHAPE, p.backorder_gamma_scale, len(product))
+    length = p.backorder_min_days + np.rint(days_over)
     end = np.minimum(begin + length.astype(np.int64), span)
 
     # +1 at an episode's start, -1 after its end: a running sum > 0 means out of stock

@@ -23,11 +23,6 @@ HISTORY_DAYS = 1600
 HORIZON_DAYS = 800
 SECONDS_PER_DAY = 86_400
 
-# Holiday windows: an intended order that falls in one is, with this
-# probability, put off until the window is over.
-HOLIDAY_DELAY_PROBABILITY = 0.5
-SPRING_RESUME_SPREAD_DAYS = 45  # seasonal products resume over ~6 weeks from March 1
-
 
 def _thanksgiving(year: int) -> date:
     nov1 = date(year, 11, 1)
@@ -40,7 +35,11 @@ def _nth_sunday(year: int, month: int, n: int) -> date:
 
 
 def _holiday_windows(year: int) -> list[tuple[date, date]]:
-    """Closed windows when owners put off ordering and carriers slow down."""
+    """Closed windows when owners put off ordering and carriers slow down.
+
+    How often and by how much: ``Process.holiday_delay_probability`` and
+    ``Process.holiday_transit_extra_days``.
+    """
     thanks = _thanksgiving(year)
     return [
         (date(year, 7, 3), date(year, 7, 5)),

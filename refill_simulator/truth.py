@@ -2,8 +2,8 @@
 
 For each fill, ``behaviour.draw_next`` is drawn ``TRUTH_DRAWS`` times from
 the state the process had at that fill (the same function, the same state,
-fresh randomness: an honest Monte Carlo estimate of the law the world was
-drawn from). Fills go in chunks, each with its own seed, to bound memory.
+the world's own ``Process``, fresh randomness: an honest Monte Carlo estimate
+of the law the world was drawn from). Fills go in chunks, each with its own seed, to bound memory.
 
 The draws themselves are kept, in ``DRAWS_COLUMN`` (``draw_gap_days``): a
 list of ``TRUTH_DRAWS`` Int16 per fill, the days from the fill to the next
@@ -38,6 +38,7 @@ from refill_simulator.behaviour import (
 from refill_simulator.catalog import CatalogArrays
 from refill_simulator.fills import CANCELED, STATE_COLUMNS
 from refill_simulator.formats import ident
+from refill_simulator.process import Process
 from refill_simulator.state import World
 from refill_simulator.timeline import Timeline
 
@@ -77,10 +78,12 @@ def _masked_quantiles(gap: np.ndarray, refill: np.ndarray) -> tuple[np.ndarray, 
     return tuple(out)
 
 
-def _chunk(state: FillState, cat, tl, seed: int, index: int) -> tuple[np.ndarray, np.ndarray]:
+def _chunk(
+    state: FillState, cat, tl, p: Process, seed: int, index: int
+) -> tuple[np.ndarray, np.ndarray]:
     """The summaries (fills x 5) and the sorted draws (fills x TRUTH_DRAWS, Int16)."""
     rng = np.random.default_rng([seed, 0x7E57, index])
-    nxt = draw_next(state, cat, tl, rng, draws=TRUTH_DRAWS, detail=False)
+    nxt = draw_next(state, cat, tl, p, rng, draws=TRUTH_DRAWS, detail=False)
     refill = nxt.reason == CONTINUES
     gap = nxt.gap
     lapse = ~refill | (gap > state.days_supply + LAPSE_GRACE_DAYS)
@@ -91,12 +94,15 @@ def _chunk(state: FillState, cat, tl, seed: int, index: int) -> tuple[np.ndarray
 
 
 def next_fill_truth(
-    fills: pl.DataFrame, cat: CatalogArrays, tl: Timeline, seed: int
+    fills: pl.DataFrame, cat: CatalogArrays, tl: Timeline, p: Process, seed: int
 ) -> pl.DataFrame:
-    """The truth columns for ``fills`` (one row each, same order): SUMMARY_COLUMNS, DRAWS_COLUMN."""
+    """The truth columns for ``fills`` (one row each, same order): SUMMARY_COLUMNS, DRAWS_COLUMN.
+
+    ``p`` must be the process the world was drawn with, so that the truth is its law.
+    """
     state = FillState(**{c: fills[c].to_numpy() for c in STATE_COLUMNS})
     parts = [
-        _chunk(state.take(slice(i, i + CHUNK_FILLS)), cat, tl, seed, i)
+        _chunk(state.take(slice(i, i + CHUNK_FILLS)), cat, tl, p, seed, i)
         for i in range(0, len(fills), CHUNK_FILLS)
     ]
     values = np.concatenate([*(p[0] for p in parts), np.empty((0, 5))])
@@ -131,7 +137,7 @@ def write_truth(w: World, orders: pl.DataFrame, folder: Path) -> int:
     """
     fills = orders.filter(pl.col("status") != CANCELED)
     state = w.log.fills[fills["fill"].to_numpy()]
-    truth = next_fill_truth(state, w.cat, w.tl, w.seed)
+    truth = next_fill_truth(state, w.cat, w.tl, w.process, w.seed)
     frame = pl.concat(
         [
             fills.select("order_id", "rx", "day", "days_supply"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from dataclasses import asdict, dataclass, field
@@ -20,6 +21,7 @@ from refill_simulator.orders import order_events, rx_order_rows, vet_reauth_rows
 from refill_simulator.people import customer_rows, pet_rows
 from refill_simulator.population import build_customers, build_pets
 from refill_simulator.prescriptions import build_prescriptions
+from refill_simulator.process import Process, draw_process, process_record
 from refill_simulator.shipments import shipment_rows
 from refill_simulator.state import World
 from refill_simulator.supply import build_supply, inventory_rows
@@ -43,6 +45,7 @@ class SimulationSummary:
     seconds: float
     landing: Path
     truth: Path
+    family: bool = False  # the process was drawn from the family (truth/process.json)
 
     def as_dict(self) -> dict:
         out = asdict(self)
@@ -50,27 +53,28 @@ class SimulationSummary:
         return out
 
 
-def build_world(pets: int, start: date, end: date, seed: int) -> World:
+def build_world(pets: int, start: date, end: date, seed: int, process: Process) -> World:
+    p = process
     tl = build_timeline(start, end)
     cat = catalog_arrays()
-    clinics = build_clinics(pets, stream(seed, "clinics"))
-    pet_table = build_pets(pets, tl.n_days, len(clinics.ids), stream(seed, "pets"))
-    customers, pet_table = build_customers(pet_table, stream(seed, "customers"))
+    clinics = build_clinics(pets, p, stream(seed, "clinics"))
+    pet_table = build_pets(pets, tl.n_days, len(clinics.ids), p, stream(seed, "pets"))
+    customers, pet_table = build_customers(pet_table, p, stream(seed, "customers"))
     rx = build_prescriptions(
         pet_table, customers, cat, len(clinics.ids), tl, stream(seed, "prescriptions")
     )
-    supply = build_supply(len(cat.ndc), tl, stream(seed, "supply"))
-    log = run_fills(rx, pet_table, customers, clinics, cat, supply, tl, stream(seed, "fills"))
-    return World(seed, tl, cat, clinics, customers, pet_table, rx, supply, log, zone_offsets(tl))
+    supply = build_supply(len(cat.ndc), tl, p, stream(seed, "supply"))
+    log = run_fills(rx, pet_table, customers, clinics, cat, supply, tl, p, stream(seed, "fills"))
+    return World(seed, p, tl, cat, clinics, customers, pet_table, rx, supply, log, zone_offsets(tl))
 
 
 def _dirty(name: str, rows: pl.DataFrame, w: World, rng) -> pl.DataFrame:
     """The row-level quirks, in the order a source system would commit them."""
-    rows = quirks.value_quirks(name, rows, rng)
-    rows = quirks.resend_newer(name, rows, w.tl, rng)
+    rows = quirks.value_quirks(name, rows, w.process, rng)
+    rows = quirks.resend_newer(name, rows, w.tl, w.process, rng)
     if name == "rx_orders":
         rows = quirks.orphan_order(rows, w.tl)
-    return quirks.with_malformed(name, rows, rng)
+    return quirks.with_malformed(name, rows, w.process, rng)
 
 
 def _land(name: str, build, w: World, root: Path, dirty: bool) -> tuple[int, int]:
@@ -87,8 +91,8 @@ def _land(name: str, build, w: World, root: Path, dirty: bool) -> tuple[int, int
             rows = _dirty(name, rows, w, rng)
         else:
             rows = rows.with_columns(_raw=pl.lit(None, pl.String))
-        rows = delivery.deliver(name, rows, w.tl, rng, dirty)
-    plan = delivery.file_plan(name, extract.format, rows, w.tl, rng, dirty)
+        rows = delivery.deliver(name, rows, w.tl, w.process, rng, dirty)
+    plan = delivery.file_plan(name, extract.format, rows, w.tl, w.process, rng, dirty)
     written = write_extract(root, extract, rows, plan, w.tl, rng)
     return written.files, written.rows
 
@@ -134,11 +138,15 @@ def simulate(
     end: date = date(2025, 4, 30),
     seed: int = 7,
     quirks: bool = True,
+    family: bool = False,
 ) -> SimulationSummary:
     """Simulate the pharmacy and write ``out_dir/landing`` and ``out_dir/truth``.
 
     Both folders are replaced if they exist. ``quirks=False`` writes a clean
     world: the same process, no bad data and no layout surprises.
+    ``family=True`` draws the latent process from the family of worlds
+    (``process.draw_process(seed)``) instead of the standard one; either way
+    ``truth/process.json`` records it.
     """
     began = time.perf_counter()
     out_dir = Path(out_dir)
@@ -146,7 +154,10 @@ def simulate(
     for folder in (landing, truth):
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
-    w = build_world(pets, start, end, seed)
+    process = draw_process(seed) if family else Process()
+    record = json.dumps(process_record(process, family), indent=2)
+    (truth / "process.json").write_text(record + "\n", encoding="utf-8")
+    w = build_world(pets, start, end, seed, process)
     written: dict[str, tuple[int, int]] = {}
     fills = _land_orders(w, landing, truth, quirks, written)
     _land_people(w, landing, quirks, written)
@@ -160,4 +171,5 @@ def simulate(
         seconds=round(time.perf_counter() - began, 3),
         landing=landing,
         truth=truth,
+        family=family,
     )
