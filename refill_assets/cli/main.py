@@ -1,7 +1,8 @@
 """``refill``: simulate a pharmacy world, and build the whole asset graph in one run.
 
-refill simulate --out DIR [--pets N] [--start DATE] [--end DATE] [--seed S]
+refill simulate --out DIR [--pets N] [--start DATE] [--end DATE] [--seed S] [--family]
 refill run [--landing URI] [--home DIR] [--as-of DATE] [--since DATE] [--skip-training]
+    [--retrain]
 refill import-dispensing --history FILE [--drugs FILE] --out DIR [--columns K=NAME,...]
     [--drug-columns K=NAME,...] [--species dog|cat]
 refill package-champion --out FILE [--home DIR]
@@ -33,6 +34,12 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--start", type=date.fromisoformat, default=date(2025, 1, 1))
     s.add_argument("--end", type=date.fromisoformat, default=date(2025, 4, 30))
     s.add_argument("--seed", type=int, default=7)
+    s.add_argument(
+        "--family",
+        action="store_true",
+        help="draw the latent process from its documented ranges, per seed"
+        " (refill_simulator/process.py; written to OUT/truth/process.json)",
+    )
     s.set_defaults(func=_simulate)
     r = sub.add_parser("run", help="materialize every asset for each delivery day up to --as-of")
     r.add_argument("--landing", help="landing zone folder or s3:// URI (REFILL_LANDING_URI)")
@@ -47,6 +54,12 @@ def _parser() -> argparse.ArgumentParser:
         "--skip-training",
         action="store_true",
         help="the curated warehouse only: no features, models or scores",
+    )
+    r.add_argument(
+        "--retrain",
+        action="store_true",
+        help="with --since: after the night, train every model again, run the gate and score"
+        " the last day with the champion it leaves",
     )
     r.set_defaults(func=_run)
     i = sub.add_parser(
@@ -96,7 +109,9 @@ def _mapping(text: str) -> dict[str, str]:
 def _simulate(args: argparse.Namespace) -> int:
     from refill_simulator import simulate
 
-    summary = simulate(args.out, pets=args.pets, start=args.start, end=args.end, seed=args.seed)
+    summary = simulate(
+        args.out, pets=args.pets, start=args.start, end=args.end, seed=args.seed, family=args.family
+    )
     print(json.dumps(summary.as_dict(), indent=2, default=str))
     return 0
 
@@ -165,6 +180,9 @@ def _run(args: argparse.Namespace) -> int:
         os.environ["REFILL_HOME"] = str(args.home.resolve())
     if args.landing:
         os.environ["REFILL_LANDING_URI"] = args.landing
+    if args.retrain and (args.since is None or args.skip_training):
+        print("refill run: --retrain needs --since (a history run trains anyway) and training")
+        return 2
     from refill_assets import settings
     from refill_assets.cli.run import run_all
 
@@ -175,7 +193,12 @@ def _run(args: argparse.Namespace) -> int:
     log = logs / f"run-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}.log"
     started = time.monotonic()
     with log.open("w") as out, contextlib.redirect_stdout(out):
-        outcome = run_all(as_of=args.as_of, since=args.since, training=not args.skip_training)
+        outcome = run_all(
+            as_of=args.as_of,
+            since=args.since,
+            training=not args.skip_training,
+            retrain=args.retrain,
+        )
     print(outcome.render(seconds=time.monotonic() - started))
     print(f"    step output:           {log}")
     return 0 if outcome.success else 1

@@ -4,6 +4,8 @@ History (no ``since``): job ``refill_all`` over every day in one single-run
 backfill, then job ``score`` for the last day. A night (``since``): job
 ``nightly`` over ``since`` … ``as_of``. Without training, the warehouse only:
 job ``curate`` over the history, or a night's ``nightly`` without its scores.
+``retrain`` with a night: the night's warehouse, then job ``retrain`` (snapshot,
+models, the gate) and the last day's scores from the champion it leaves.
 
 The run goes into the Dagster instance at ``DAGSTER_HOME`` when it is set (so
 ``make ui`` shows it), else into a throwaway one.
@@ -102,7 +104,10 @@ def delivery_window(as_of: date | None, since: date | None) -> tuple[date, date]
 
 
 def run_all(
-    as_of: date | None = None, since: date | None = None, training: bool = True
+    as_of: date | None = None,
+    since: date | None = None,
+    training: bool = True,
+    retrain: bool = False,
 ) -> RunOutcome:
     window = delivery_window(as_of, since)
     if window is None:
@@ -121,6 +126,9 @@ def run_all(
         runs = [("nightly", start, end, SCORES)]
     elif since is None:  # history: everything over the range, then the last day's scores
         runs = [("refill_all", start, end, None), ("score", end, end, None)]
+    elif retrain:  # a night, then the models trained again and the last day scored
+        runs = [("nightly", start, end, SCORES), ("retrain", end, end, None)]
+        runs.append(("score", end, end, None))
     else:  # one night (or a few): the nightly job, scores with the current champion
         runs = [("nightly", start, end, None)]
     outcome = RunOutcome(True, start, end)

@@ -171,10 +171,14 @@ def promote(tracking_uri: str, artifacts: Path, version: str, reasons: Mapping[s
 
 
 def record_decision(tracking_uri: str, artifacts: Path, run_id: str, decision: Mapping) -> None:
-    """The gate's decision and reasons, on the challenger's run."""
+    """The gate's decision, reasons and the figures it read, on the challenger's run; the
+    figures also as metrics ``gate.<role>.<metric>`` (role: challenger, heuristic, champion)."""
     _, client = _client(tracking_uri, artifacts)
     client.set_tag(run_id, "gate.decision", str(decision.get("promoted")))
     client.log_dict(run_id, dict(decision), "gate_decision.json")
+    for role, values in decision.get("figures", {}).items():
+        for metric, value in values.items():
+            client.log_metric(run_id, f"gate.{role}.{metric}", value)
 
 
 def load_model(tracking_uri: str, artifacts: Path, version: str):

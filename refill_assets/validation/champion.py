@@ -6,9 +6,9 @@
    oracle's predictions when the world's truth is known;
 2. the challenger is the non-heuristic model with the best *validation* MAE (the test
    period stays unseen by the choice);
-3. the gate (``validation.gate.decide``) judges it on the test period against the
-   heuristic and, per large segment, against the current champion, re-scored on the same
-   test rows;
+3. the gate (``validation.gate.decide``) judges its timing and its lapse probability on
+   the test period against the heuristic and, per large segment and on lapse AUC, against
+   the current champion, re-scored on the same test rows;
 4. MLflow: the winner gets the ``champion`` alias (or the heuristic baseline, when there
    is no champion yet), the challenger's run records the decision;
 5. the validation report and a model card per kind go under ``reports/``.
@@ -33,7 +33,14 @@ from refill_assets.models.labels import HORIZON_DAYS
 from refill_assets.models.oracle import oracle_predictions, read_truth
 from refill_assets.models.schema import KINDS
 from refill_assets.storage.layout import Layout
-from refill_assets.validation.gate import BASELINE, Decision, GatePolicy, decide, undecided
+from refill_assets.validation.gate import (
+    BASELINE,
+    Decision,
+    Figures,
+    GatePolicy,
+    decide,
+    undecided,
+)
 
 
 @dataclass(frozen=True)
@@ -58,7 +65,7 @@ def choose_champion(
     layout: Layout, tracking_uri: str, truth_dir: Path | None, policy: GatePolicy
 ) -> ChampionChoice:
     # scikit-learn's metrics and plotly load here, not when the definitions load
-    from refill_assets.models.metrics import by_segment, non_finite
+    from refill_assets.models.metrics import by_segment, evaluate, non_finite
     from refill_assets.validation.cards import LIMITATIONS, model_card
     from refill_assets.validation.report import Holdout, validate, write_report
 
@@ -72,7 +79,7 @@ def choose_champion(
     oracle = oracle_predictions(split.test, truth) if truth is not None else None
     holdout = Holdout(split.test, {k: preds[k] for k in usable}, oracle)
     result = validate(holdout)
-    mae = {row["model"]: row["mae_days"] for row in result.metrics.iter_rows(named=True)}
+    figures = {row["model"]: Figures.of(row) for row in result.metrics.iter_rows(named=True)}
 
     current = tracking.champion(tracking_uri, artifacts)
     current_name = f"{current.model_name} v{current.version}" if current else None
@@ -83,7 +90,7 @@ def choose_champion(
         decision = undecided(challenger, current_name, "; ".join(left_out) or "no challenger")
     else:
         challenger = choose_challenger(challengers)
-        champion_segments = None
+        champion_segments = champion_figures = None
         if current is not None:
             served = tracking.load_model(tracking_uri, artifacts, current.version)
             features = tracking.as_model_input(split.test.select(registry.feature_names()))
@@ -91,15 +98,17 @@ def choose_champion(
             broken = non_finite(served_pred, split.test)
             if broken is None:
                 champion_segments = by_segment(served_pred, split.test)
+                champion_figures = Figures.of(evaluate(served_pred, split.test))
             else:
                 left_out.append(f"champion {current_name} not compared by segment: {broken}")
         decision = decide(
             challenger,
-            mae[challenger],
-            mae[BASELINE],
+            figures[challenger],
+            figures[BASELINE],
             result.segments[challenger],
             current_name,
             champion_segments,
+            champion_figures,
             policy,
         )
         decision.reasons.extend(left_out)

@@ -71,8 +71,11 @@ def write_report(
         ),
         Section(
             "Champion / challenger decision",
-            "; ".join(decision.get("reasons", [])),
-            tables=[pl.DataFrame([{k: str(v) for k, v in decision.items()}])],
+            "The gate judges timing (MAE against the heuristic, with a margin) and the lapse "
+            "probability the outreach acts on (AUC and Brier not worse than the heuristic's "
+            "beyond a tolerance; AUC not below the champion's). "
+            + "; ".join(decision.get("reasons", [])),
+            tables=[_figures(decision), _decision(decision)],
         ),
         Section("Lapse probability calibration", "Predicted against observed, 10 bins.", figures),
         Section(
@@ -83,6 +86,21 @@ def write_report(
         *[Section(f"Segments — {kind}", "", tables=[seg]) for kind, seg in result.segments.items()],
     ]
     return write_page(path, "Refill platform — model validation", sections)
+
+
+def _figures(decision: Mapping) -> pl.DataFrame:
+    """What the gate read: one row per role (challenger, heuristic, champion)."""
+    names = {"challenger": decision.get("challenger"), "heuristic": "heuristic"}
+    names["champion"] = decision.get("champion")
+    rows = [
+        {"role": role, "model": names.get(role), **values}
+        for role, values in decision.get("figures", {}).items()
+    ]
+    return pl.DataFrame(rows) if rows else pl.DataFrame({"role": [], "model": []})
+
+
+def _decision(decision: Mapping) -> pl.DataFrame:
+    return pl.DataFrame([{k: str(v) for k, v in decision.items() if k != "figures"}])
 
 
 def _calibration(kind: str, pred: pl.DataFrame, frame: pl.DataFrame) -> go.Figure:

@@ -13,12 +13,15 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
+import mlflow
 import polars as pl
 import pytest
 
 from refill_assets.contract.extracts import EXTRACTS, PII_COLUMNS
+from refill_assets.models.tracking import EXPERIMENT
 from refill_assets.outreach.export import EXPORT_COLUMNS, export_key, export_problems
 from refill_assets.outreach.plan import candidates, plan_contacts
+from refill_assets.storage.layout import Layout
 from tests.support.small_world import refill_env, run_refill
 
 # eight months: the test period's as-of days need 120 days of follow-up before the data end
@@ -193,6 +196,21 @@ def test_history_ends_with_the_champions_scores_for_the_last_day(built):
     assert (reports / "validation.html").exists()
     cards = {p.stem for p in (reports / "model_cards").glob("*.md")}
     assert cards == {"heuristic", "lightgbm", "xgboost_aft", "coxnet"}
+    # the gate judged timing and lapse, and both reached MLflow and the report
+    assert "lapse AUC" in (reports / "validation.html").read_text()
+    layout = Layout(built["home"])
+    client = mlflow.MlflowClient(f"sqlite:///{layout.mlflow_db}")
+    gated = client.search_runs(
+        [client.get_experiment_by_name(EXPERIMENT).experiment_id],
+        "tags.`gate.decision` != ''",
+    )
+    assert len(gated) == 1
+    logged = gated[0].data.metrics
+    for role in ("challenger", "heuristic"):
+        assert {f"gate.{role}.{m}" for m in ("mae_days", "lapse_roc_auc", "lapse_brier")} <= set(
+            logged
+        )
+    assert 0.5 < logged["gate.challenger.lapse_roc_auc"] <= 1
     assert "models/validation" in built["stdout"] and "scores/rx_refill_scores" in built["stdout"]
 
 

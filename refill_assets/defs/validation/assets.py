@@ -23,6 +23,8 @@ class GateConfig(dg.Config):
     margin: float = SETTINGS.gate_margin  # the challenger's MAE must be this share lower
     tolerance: float = SETTINGS.gate_tolerance  # allowed regression of a large segment
     min_rows: int = 500  # a segment this large counts
+    lapse_auc_tolerance: float = GatePolicy.lapse_auc_tolerance  # allowed lapse AUC shortfall
+    lapse_brier_tolerance: float = GatePolicy.lapse_brier_tolerance  # allowed Brier excess
 
 
 @dg.asset(
@@ -35,15 +37,15 @@ class GateConfig(dg.Config):
             "champion_gate",
             asset=VALIDATION,
             blocking=True,
-            description="The gate decided on finite figures, and a champion fit to serve is "
-            "in effect after its decision.",
+            description="The gate decided on finite figures (timing and lapse), and a "
+            "champion fit to serve is in effect after its decision.",
         )
     ],
     description="Metrics of every model (and the oracle) on the temporal holdout, the "
     "validation report, model cards, and the champion/challenger decision.",
 )
 def validation(context: dg.AssetExecutionContext, config: GateConfig, models: ModelStore):
-    policy = GatePolicy(config.margin, config.tolerance, config.min_rows)
+    policy = GatePolicy(**config.model_dump())
     choice = choose_champion(models.layout, models.tracking_uri, models.truth_dir, policy)
     decision, in_effect = choice.decision, choice.champion
     champion = f"{in_effect.model_name} v{in_effect.version}" if in_effect else None
