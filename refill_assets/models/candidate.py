@@ -1,8 +1,9 @@
 """One candidate model from the training snapshot: fit, export, log to MLflow, record.
 
 ``build_candidate`` is what the training asset of each model kind runs: train on the
-snapshot's time split (``models.train``), keep an ONNX export only when it predicts the
-test period like the native model (``ONNX_PARITY_DAYS``), log the run and register a
+snapshot's time split and predict its test period, then refit the same recipe on the whole
+snapshot to serve (``models.train``), keep an ONNX export only when it predicts the test
+period like the native serving model (``ONNX_PARITY_DAYS``), log the run and register a
 version in MLflow, and leave ``model.json`` and the test predictions for validation.
 """
 
@@ -50,17 +51,19 @@ def build_candidate(
     from refill_assets.models.onnx_export import OnnxPredictor, export_onnx, max_abs_diff_days
     from refill_assets.models.train import train
 
-    split = read_split(layout.snapshot)
+    frame = pl.read_parquet(layout.snapshot)
+    split = time_split(frame)
     categorical = registry.categorical_names()
     numeric = [n for n in registry.feature_names() if n not in categorical]
-    trained = train(kind, split, numeric, categorical, seed=seed, n_trials=n_trials)
+    trained = train(kind, split, numeric, categorical, seed=seed, n_trials=n_trials, refit_on=frame)
+    del frame
     folder = layout.model_dir(kind)
     records.write_test_predictions(folder, trained.test_predictions)
     files, parity = {}, None
     if kind in SERVED_KINDS:
         export = export_onnx(trained.model)
         parity = max_abs_diff_days(
-            trained.test_predictions, OnnxPredictor(export).predict(split.test)
+            trained.model.predict(split.test), OnnxPredictor(export).predict(split.test)
         )
         if parity <= ONNX_PARITY_DAYS:  # only an export that predicts the same is kept
             # the inference service's model directory: graphs + feature schema
@@ -73,10 +76,16 @@ def build_candidate(
         model_name=kind,
         model=trained.model,
         example=split.test.select(registry.feature_names()).head(5),
-        params={**trained.params, "seed": seed, "training_rows": split.train.height},
+        params={
+            **trained.params,
+            "seed": seed,
+            "training_rows": split.train.height,  # the fit the test period judged
+            "serving_rows": trained.refit_rows,  # the refit that serves
+        },
         metrics={f"validation_{k}": v for k, v in trained.validation_metrics.items()},
         dataset_hash=digest,
         files=files,
+        judged=trained.judged,
     )
     record = {
         "kind": kind,
@@ -84,6 +93,7 @@ def build_candidate(
         "run_id": logged.run_id,
         "validation": trained.validation_metrics,
         "train_window": f"{split.train['as_of_date'].min()} … {split.cuts[0]}",
+        "serving_window": f"{split.train['as_of_date'].min()} … {split.data_end}",
     }
     records.write_record(folder, record)
     return Candidate(record, trained.seconds, parity, bool(files), trained.tuning_trials, digest)

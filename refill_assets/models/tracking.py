@@ -26,6 +26,7 @@ import polars.selectors as cs
 REGISTERED_MODEL = "refill_next_refill"
 EXPERIMENT = "refill"
 CHAMPION = "champion"
+JUDGED_MODEL = "judged_model"  # the fit the holdout judged, beside a refit (log_model_run)
 # what a logged model needs to load and predict, pinned to what trained it
 _RUNTIME = (
     "polars",
@@ -116,8 +117,13 @@ def log_model_run(
     metrics: Mapping[str, float],
     dataset_hash: str,
     files: Mapping[str, Path] | None = None,
+    judged: Any | None = None,
 ) -> LoggedModel:
-    """One run: parameters, metrics, dataset hash, code version, files, the model, registered."""
+    """One run: parameters, metrics, dataset hash, code version, files, the model, registered.
+
+    ``judged``: the fit the holdout judged, when the registered ``model`` is a refit on more
+    rows (``models.train``); logged beside it as ``JUDGED_MODEL``, unregistered, so that a
+    later gate re-scores this version on rows it never trained on (``load_judged``)."""
     mlflow, client = _client(tracking_uri, artifacts)
     from mlflow.models import infer_signature
 
@@ -134,16 +140,22 @@ def log_model_run(
             # MLflow asks for type hints (we give an explicit signature) and warns that a
             # python_model is pickled (it is our own code, loaded by our own services)
             warnings.filterwarnings("ignore", message=".*type hints to the `predict` method")
+            signature = infer_signature(as_model_input(sample), model.predict(sample).to_pandas())
             info = mlflow.pyfunc.log_model(
                 name="model",
                 python_model=_pyfunc(model),
-                signature=infer_signature(
-                    as_model_input(sample), model.predict(sample).to_pandas()
-                ),
+                signature=signature,
                 input_example=as_model_input(sample),
                 pip_requirements=_requirements(),
                 registered_model_name=REGISTERED_MODEL,
             )
+            if judged is not None:
+                mlflow.pyfunc.log_model(
+                    name=JUDGED_MODEL,
+                    python_model=_pyfunc(judged),
+                    signature=signature,
+                    pip_requirements=_requirements(),
+                )
     version = str(info.registered_model_version)
     client.set_model_version_tag(REGISTERED_MODEL, version, "model_name", model_name)
     client.set_model_version_tag(REGISTERED_MODEL, version, "dataset_hash", dataset_hash)
@@ -185,6 +197,18 @@ def load_model(tracking_uri: str, artifacts: Path, version: str):
     """A registered version as an MLflow pyfunc (pandas in, pandas out)."""
     mlflow, _ = _client(tracking_uri, artifacts)
     return mlflow.pyfunc.load_model(f"models:/{REGISTERED_MODEL}/{version}")
+
+
+def load_judged(tracking_uri: str, artifacts: Path, logged: LoggedModel):
+    """The fit the holdout judged of a logged version (``log_model_run``'s ``judged``), as a
+    pyfunc; the registered model itself for a run that logged none (no refit)."""
+    from mlflow.exceptions import MlflowException
+
+    mlflow, _ = _client(tracking_uri, artifacts)
+    try:
+        return mlflow.pyfunc.load_model(f"runs:/{logged.run_id}/{JUDGED_MODEL}")
+    except MlflowException:  # a run without it: nothing was refitted, the model is the fit
+        return load_model(tracking_uri, artifacts, logged.version)
 
 
 def download_bundle(tracking_uri: str, artifacts: Path, run_id: str, dest: Path) -> Path | None:

@@ -8,7 +8,8 @@
    period stays unseen by the choice);
 3. the gate (``validation.gate.decide``) judges its timing and its lapse probability on
    the test period against the heuristic and, per large segment and on lapse AUC, against
-   the current champion, re-scored on the same test rows;
+   the current champion, re-scored on the same test rows (its judged fit, which never saw
+   them: ``tracking.load_judged``);
 4. MLflow: the winner gets the ``champion`` alias (or the heuristic baseline, when there
    is no champion yet), the challenger's run records the decision;
 5. the validation report and a model card per kind go under ``reports/``.
@@ -92,9 +93,10 @@ def choose_champion(
         challenger = choose_challenger(challengers)
         champion_segments = champion_figures = None
         if current is not None:
-            served = tracking.load_model(tracking_uri, artifacts, current.version)
+            # its judged fit: the refit that serves trained on most of today's test rows
+            judged = tracking.load_judged(tracking_uri, artifacts, current)
             features = tracking.as_model_input(split.test.select(registry.feature_names()))
-            served_pred = pl.from_pandas(served.predict(features))
+            served_pred = pl.from_pandas(judged.predict(features))
             broken = non_finite(served_pred, split.test)
             if broken is None:
                 champion_segments = by_segment(served_pred, split.test)
@@ -134,9 +136,16 @@ def choose_champion(
             layout.reports / "model_cards" / f"{kind}.md",
             kind,
             docs,
-            found[kind]["train_window"],
+            _windows(found[kind]),
             result.metrics.filter(pl.col("model") == kind).row(0, named=True),
             result.segments[kind],
             LIMITATIONS[kind],
         )
     return ChampionChoice(result.metrics, challenger, decision, in_effect, report, window)
+
+
+def _windows(record: dict) -> str:
+    """The card's training window: what the holdout judged, and the refit that serves."""
+    judged = f"{record['train_window']} (the fit the test period judged)"
+    serving = record.get("serving_window")  # records written before the refit have none
+    return f"{judged}; serves a refit on {serving}" if serving else judged

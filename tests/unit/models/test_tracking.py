@@ -74,3 +74,26 @@ def test_log_register_promote_and_load(store, tmp_path):
     assert run.data.metrics["mae"] == 1.5
     tracking.record_decision(uri, artifacts, second.run_id, {"promoted": True, "why": "better"})
     assert mlflow.MlflowClient(uri).get_run(second.run_id).data.tags["gate.decision"] == "True"
+
+
+def test_the_judged_fit_is_kept_beside_a_refit(store):
+    uri, artifacts = store
+    example = pl.DataFrame({"days_supply_remaining": [1.0, 5.0]})
+    common = {"example": example, "params": {}, "metrics": {}, "dataset_hash": "abc"}
+    refit = tracking.log_model_run(
+        uri, artifacts, model_name="shift", model=ShiftModel(4.0), judged=ShiftModel(1.0), **common
+    )
+    plain = tracking.log_model_run(
+        uri, artifacts, model_name="shift", model=ShiftModel(2.0), **common
+    )
+
+    def days(model) -> list[float]:
+        return pl.from_pandas(model.predict(example.to_pandas()))[
+            "predicted_days_to_refill"
+        ].to_list()
+
+    # the registered version serves the refit; the gate re-scores the fit the holdout judged
+    assert days(tracking.load_model(uri, artifacts, refit.version)) == [5.0, 9.0]
+    assert days(tracking.load_judged(uri, artifacts, refit)) == [2.0, 6.0]
+    # a version logged without one: its model is its judged fit
+    assert days(tracking.load_judged(uri, artifacts, plain)) == [3.0, 7.0]

@@ -38,6 +38,22 @@ def test_same_seed_same_predictions(split):
     assert a.test_predictions.hash_rows().sum() == b.test_predictions.hash_rows().sum()
 
 
+@pytest.mark.parametrize("kind", ["heuristic", "lightgbm"])
+def test_the_refit_serves_and_the_judged_fit_is_unchanged(kind):
+    frame = make_frame(n_rx=800, seed=5)
+    split = time_split(frame)
+    judged = train(kind, split, NUMERIC, CATEGORICAL, n_trials=2, threads=1)
+    served = train(kind, split, NUMERIC, CATEGORICAL, n_trials=2, threads=1, refit_on=frame)
+    # the holdout figures judge the fit on the training period, refit or not
+    assert served.test_predictions.equals(judged.test_predictions)
+    assert served.params == judged.params and served.refit_rows == frame.height
+    assert judged.refit_rows is None and judged.judged is None
+    assert served.judged.predict(split.test).equals(judged.model.predict(split.test))
+    # the model that serves learnt from the later periods too: it answers differently there
+    refit = served.model.predict(split.test)
+    assert not refit.equals(judged.model.predict(split.test))
+
+
 def test_unknown_kind_is_named():
     with pytest.raises(ValueError, match="unknown model kind 'prophet'"):
         train("prophet", None, [], [])
