@@ -1,7 +1,7 @@
 """What users get, on a family of worlds: the last night's scores against truth and oracle.
 
     nice -n 10 .venv/bin/python benchmarks/bench_quality.py [--worlds 5] [--pets 12000]
-        [--months 18] [--first-seed 101] [--seeds 101,102] [--retrain] [--json FILE]
+        [--months 18] [--first-seed 101] [--seeds 101,102] [--full] [--json FILE]
 
 For each world of the simulator's family (``refill simulate --family``: the latent process
 drawn per seed, see ``refill_simulator.process``), in ``benchmarks/out/family/``:
@@ -9,11 +9,13 @@ drawn per seed, see ``refill_simulator.process``), in ``benchmarks/out/family/``
 1. the world: ``--pets`` pets, history from a first day that moves with the seed (the
    first of a month of 2024) for ``--months`` months up to the night, and 150 days past the
    night so that every score's outcome is known; built once and kept;
-2. the user's run: ``refill run --as-of NIGHT`` into the world's own home (every delivery
-   day up to the night: ingestion, dbt, features, the four models, the gate, the night's
-   scores); with ``--retrain`` a kept home is reused (``refill run --since NIGHT --as-of
-   NIGHT --retrain`` after its models and MLflow store are removed: the same models and gate
-   on the same warehouse, minutes instead of the whole history);
+2. the user's runs into the world's own home: the curated warehouse of every delivery day
+   up to the night (``refill run --skip-training --as-of NIGHT``, built once and kept), then
+   the night with the models trained again (``refill run --since NIGHT --as-of NIGHT
+   --retrain``, from no models and an empty MLflow store: the four models, the gate, the
+   night's scores). Model and feature changes are measured by the second run alone, on the
+   same warehouse. ``--full`` instead runs ``refill run --as-of NIGHT`` into an empty home,
+   the single run of a new user (the same jobs, in one go; slower);
 3. the night's rows of ``scores.rx_refill_scores`` held against the world's truth
    (``refill_assets.validation.against_truth``): MAE over the days'-supply rule and over
    the oracle, p10–p90 coverage, lapse AUC and its gap to the oracle's.
@@ -83,27 +85,33 @@ def world(seed: int, pets: int, months: int) -> tuple[Path, date, date, date]:
     return folder, first, night, end
 
 
-def run(folder: Path, first: date, night: date, retrain: bool) -> float:
-    """The user's run into the world's home; returns its seconds."""
-    home = folder / "home"
-    layout = Layout(home)
-    args = ["--as-of", str(night)]
-    if retrain and layout.warehouse.exists():
-        for kept in (layout.mlflow_db.parent, layout.model_dir("any").parent):
-            shutil.rmtree(kept, ignore_errors=True)
-        args += ["--since", str(night), "--retrain"]
-    else:
-        shutil.rmtree(home, ignore_errors=True)
-    env = refill_env(home) | {
+def run(folder: Path, first: date, night: date, full: bool) -> float:
+    """The user's runs into the world's home (module doc); returns the seconds of the
+    measured one."""
+    layout = Layout(folder / "home")
+    env = refill_env(layout.home) | {
         "REFILL_PARTITIONS_START": str(first),
         "REFILL_TRUTH": str(folder / "truth"),
         "REFILL_LANDING_URI": str(folder / "landing"),
     }
+    if full:
+        shutil.rmtree(layout.home, ignore_errors=True)
+        return _refill(env, "--as-of", str(night))
+    if not layout.warehouse.exists():
+        _refill(env, "--skip-training", "--as-of", str(night))
+    for kept in (layout.mlflow_db.parent, layout.model_dir("any").parent):
+        shutil.rmtree(kept, ignore_errors=True)
+    return _refill(env, "--since", str(night), "--as-of", str(night), "--retrain")
+
+
+def _refill(env: dict, *args: str) -> float:
     cmd = [sys.executable, "-m", "refill_assets.cli", "run", *args]
     began = time.perf_counter()
     done = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed:\n{done.stdout[-4000:]}\n{done.stderr[-2000:]}")
+    # the run's summary (steps, checks, slowest steps) beside its home
+    (Path(env["REFILL_HOME"]).parent / "last_run.txt").write_text(done.stdout)
     return time.perf_counter() - began
 
 
@@ -154,7 +162,7 @@ def main() -> None:
     p.add_argument("--seeds", help="comma-separated seeds (instead of --worlds/--first-seed)")
     p.add_argument("--pets", type=int, default=12_000)
     p.add_argument("--months", type=int, default=18)
-    p.add_argument("--retrain", action="store_true", help="reuse each world's warehouse")
+    p.add_argument("--full", action="store_true", help="one `refill run` from an empty home")
     p.add_argument("--json", type=Path, help="also write the JSON line to this file")
     args = p.parse_args()
     seeds = (
@@ -165,7 +173,7 @@ def main() -> None:
     rows = []
     for seed in seeds:
         folder, first, night, end = world(seed, args.pets, args.months)
-        seconds = run(folder, first, night, args.retrain)
+        seconds = run(folder, first, night, args.full)
         figures = held_against_truth(night_scores(folder, night), folder / "truth", night, end)
         process = json.loads((folder / "truth" / "process.json").read_text())
         rows.append({"seed": seed, "first_day": str(first), **figures, "run_s": seconds})
@@ -178,7 +186,7 @@ def main() -> None:
             "benchmark": "quality_family",
             "pets": args.pets,
             "months": args.months,
-            "retrain": args.retrain,
+            "full": args.full,
             "worlds": rows,
             "summary": figures,
         }

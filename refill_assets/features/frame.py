@@ -119,7 +119,9 @@ select
     date_diff('day', cf.created_date, s.as_of_date) as customer_tenure_days,
     -- the contract also wants the pet, as known on D, a living dog or cat
     case when pn.in_scope then coalesce(hh.pet_recent_rx, 0) else 0 end as pet_active_rx,
-    coalesce(hh.customer_active_rx, 0) as customer_active_rx
+    coalesce(hh.customer_active_rx, 0) as customer_active_rx,
+    coalesce(hh.customer_rx_filled_since, 0) as customer_rx_filled_since,
+    date_diff('day', hh.customer_last_fill_date, s.as_of_date) as customer_days_since_any_fill
 
 from rx_state as s
 left join household as hh on hh._k = s._k

@@ -278,6 +278,21 @@ FEATURES: tuple[Feature, ...] = (
         "count",
         "int",
     ),
+    # a returning owner: has the owner been back for other prescriptions since this one's
+    # latest fill? Tells a therapy that ended from an owner who left
+    Feature(
+        "customer_rx_filled_since",
+        "Other maintenance prescriptions of the customer whose latest fill known on D came"
+        " after this prescription's latest fill.",
+        "count",
+        "int",
+    ),
+    Feature(
+        "customer_days_since_any_fill",
+        "D - the latest fill known on D of any maintenance prescription of the customer.",
+        "days",
+        "int",
+    ),
 )
 
 

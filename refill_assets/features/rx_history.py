@@ -130,9 +130,15 @@ household as (
         ) as pet_recent_rx,
         count(*) filter (
             t.last_fill_date > h.as_of_date - {ACTIVE_LOOKBACK_DAYS}
-        ) as customer_active_rx
+        ) as customer_active_rx,
+        -- a returning owner: other rx filled after this one's latest fill
+        count(*) filter (
+            t.rx_id <> h.key_rx_id and t.last_fill_date > h.key_last_fill_date
+        ) as customer_rx_filled_since,
+        max(t.last_fill_date) as customer_last_fill_date
     from (
-        select s._k, s.as_of_date, s.pet_id, s.customer_id, c.rx_id
+        select s._k, s.as_of_date, s.pet_id, s.customer_id, c.rx_id,
+            s.rx_id as key_rx_id, s.last_fill_date as key_last_fill_date
         from rx_state as s
         inner join customer_rx as c on c.customer_id = s.customer_id
     ) as h
