@@ -60,7 +60,7 @@ TARGETS = (
 COVERAGE = ((0.75, 0.85), (0.75, 0.87))  # p10-p90 coverage: median, worst
 SHOWN = (
     "seed", "model", "rows_scored", "mae_days", "rule_mae_days", "oracle_mae_days",
-    "mae_vs_rule", "mae_vs_oracle", "coverage_p10_p90", "lapse_roc_auc",
+    "mae_vs_rule", "oracle_vs_rule", "mae_vs_oracle", "coverage_p10_p90", "lapse_roc_auc",
     "oracle_lapse_roc_auc", "lapse_auc_gap", "run_s",
 )  # fmt: skip
 

@@ -128,6 +128,8 @@ def held_against_truth(
         "oracle_mae_days": best["mae_days"],
         "mae_vs_rule": mine["mae_days"] / rule_mae,
         "mae_vs_oracle": mine["mae_days"] / best["mae_days"],
+        # the best any model could do against the rule, in this world
+        "oracle_vs_rule": best["mae_days"] / rule_mae,
         "coverage_p10_p90": mine["coverage_p10_p90"],
         "oracle_coverage_p10_p90": best["coverage_p10_p90"],
         "lapse_roc_auc": mine["lapse_roc_auc"],

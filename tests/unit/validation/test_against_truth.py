@@ -81,7 +81,7 @@ def test_the_night_against_rule_and_oracle(tmp_path):
     assert out["rule_mae_days"] == 5  # run-out on Feb 28: 18 days
     assert out["oracle_mae_days"] == 1  # 21 or 27 days left: median 24
     assert out["mae_vs_rule"] == pytest.approx(7 / 5)
-    assert out["mae_vs_oracle"] == 7
+    assert out["mae_vs_oracle"] == 7 and out["oracle_vs_rule"] == pytest.approx(1 / 5)
     assert out["coverage_p10_p90"] == 1.0  # 23 within [10, 28]
     assert out["lapse_roc_auc"] == 1.0 and out["lapse_auc_gap"] == 0.0
     assert out["model"] == "lightgbm"
