@@ -11,8 +11,9 @@ Each repetition, in this process:
 (a) snapshot: ``training_examples`` (features and labels) on a read-only connection, as
     the training_snapshot asset does, then its hash and parquet file;
 (b) training: ``time_split`` of the snapshot, then ``models.train.train`` of each kind
-    with the registry's features and the assets' defaults (seed 0, 8 tuning trials),
-    as the model assets do (their MLflow logging and ONNX export are not timed);
+    with the registry's features and the assets' defaults (seed 0, 8 tuning trials), the
+    fit the holdout judges and the refit on the whole snapshot that serves, as the model
+    assets do (their MLflow logging and ONNX export are not timed);
 (c) nightly scoring of the last delivery day: ``scoring_rows`` (active prescriptions and
     their features), the best model's predictions (lowest validation MAE but the
     heuristic, the gate's challenger) through the pandas round trip of the served
@@ -106,7 +107,9 @@ def one_run(path: Path, night: date, truth: pl.DataFrame | None) -> dict:
     trained = {}
     for kind in KINDS:
         t0 = time.perf_counter()
-        trained[kind] = train(kind, split, numeric, registry.categorical_names(), seed=0)
+        trained[kind] = train(
+            kind, split, numeric, registry.categorical_names(), seed=0, refit_on=frame
+        )
         run[f"train_{kind}_s"] = time.perf_counter() - t0
     run["train_total_s"] = sum(run[f"train_{kind}_s"] for kind in KINDS)
     validation = {k: t.validation_metrics["mae_days"] for k, t in trained.items()}
