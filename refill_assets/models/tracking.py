@@ -154,6 +154,7 @@ def log_model_run(
                     name=JUDGED_MODEL,
                     python_model=_pyfunc(judged),
                     signature=signature,
+                    input_example=as_model_input(sample),
                     pip_requirements=_requirements(),
                 )
     version = str(info.registered_model_version)

@@ -85,30 +85,19 @@ def test_a_large_segment_regression_blocks():
 
 
 def test_the_champions_lapse_ranking_is_not_given_up():
-    champion = segments({"dog": 3.5})
-    better_champion = fig(3.5, auc=0.85)
-    worse = decide(
-        "xgb",
-        fig(3.0, auc=0.82),
-        HEURISTIC,
-        segments({"dog": 3.0}),
-        "lgbm v1",
-        champion,
-        better_champion,
-    )
+    def against_champion(auc: float):
+        # the champion ranks lapses at 0.85; the challenger times better
+        champion = segments({"dog": 3.5})
+        return decide(
+            "xgb", fig(3.0, auc=auc), HEURISTIC, segments({"dog": 3.0}), "lgbm v1",
+            champion, fig(3.5, auc=0.85),
+        )  # fmt: skip
+
+    worse = against_champion(0.82)
     assert not worse.promoted and worse.fallback is None
     assert any("vs lgbm v1 0.850: falls below" in r for r in worse.reasons)
     assert worse.figures["champion"]["lapse_roc_auc"] == 0.85
-    close = decide(
-        "xgb",
-        fig(3.0, auc=0.845),
-        HEURISTIC,
-        segments({"dog": 3.0}),
-        "lgbm v1",
-        champion,
-        better_champion,
-    )
-    assert close.promoted
+    assert against_champion(0.845).promoted
 
 
 def test_small_segments_do_not_block():
