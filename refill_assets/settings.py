@@ -8,7 +8,7 @@ in CI and against S3 by changing variables, never code.
 | REFILL_HOME | ./.refill | root of the raw zone, warehouse, reports, published copy |
 | REFILL_LANDING_URI | $REFILL_HOME/world/landing | landing zone: a folder or s3://bucket/prefix |
 | REFILL_PII_KEY | a development key (logged as such) | secret for the keyed hash of owner PII |
-| REFILL_PARTITIONS_START | 2024-01-01 | first daily partition |
+| REFILL_PARTITIONS_START | the landing zone's first delivery day | first daily partition (below) |
 | REFILL_EXPORT_URI | $REFILL_HOME/exports | outreach export root: a folder or s3://bucket/prefix |
 | REFILL_S3_ENDPOINT_URL | unset (AWS) | S3-compatible endpoint, e.g. moto on loopback |
 | REFILL_SLACK_WEBHOOK_URL | unset (alert sensors stopped) | Slack incoming webhook for ops |
@@ -19,6 +19,12 @@ in CI and against S3 by changing variables, never code.
 | REFILL_SAGEMAKER_* | unset: deploy sensor stopped | the account and endpoint to deploy |
 | REFILL_COST_CENTER, _ENV, _CLIENT, _OWNER | see deploy/sagemaker.py | AWS cost tags |
 | REFILL_TRUTH | `truth/` beside a local landing, if there | a simulator's truth (oracle) |
+
+REFILL_PARTITIONS_START unset (the usual case), the partitions start at the landing zone's
+first delivery day, found when the definitions load; 2024-01-01 while the landing zone is
+empty or absent (``DEFAULT_PARTITIONS_START``). Set, it is the first partition, and a landing
+zone with deliveries before it is refused (``ingest.partition_start``): nothing is left
+behind silently.
 
 The SageMaker variables (``refill_assets.deploy.sagemaker.DeployConfig``): ROLE_ARN,
 IMAGE_URI and BUCKET are required; ENDPOINT, MEMORY_MB, MAX_CONCURRENCY,
@@ -36,6 +42,9 @@ from pathlib import Path
 from refill_assets.storage.layout import Layout
 
 DEV_PII_KEY = "refill-dev-key-not-for-production"
+# the first partition while REFILL_PARTITIONS_START is unset and the landing zone is empty or
+# absent (``ingest.partition_start`` decides; the reconciliation check catches what comes later)
+DEFAULT_PARTITIONS_START = "2024-01-01"
 _DEPLOY_PREFIXES = (
     "REFILL_SAGEMAKER_",
     "REFILL_COST_CENTER",
@@ -53,7 +62,7 @@ class Settings:
     landing_uri: str
     export_uri: str
     pii_key: str
-    partitions_start: str
+    partitions_start: str | None  # REFILL_PARTITIONS_START; None: follow the landing zone
     s3_endpoint_url: str | None
     reference_data: Path | None
     slack_webhook_url: str | None
@@ -80,7 +89,7 @@ def load() -> Settings:
         landing_uri=landing_uri,
         export_uri=os.environ.get("REFILL_EXPORT_URI", str(home / "exports")),
         pii_key=os.environ.get("REFILL_PII_KEY", DEV_PII_KEY),
-        partitions_start=os.environ.get("REFILL_PARTITIONS_START", "2024-01-01"),
+        partitions_start=os.environ.get("REFILL_PARTITIONS_START") or None,
         s3_endpoint_url=os.environ.get("REFILL_S3_ENDPOINT_URL") or None,
         reference_data=Path(ref) if ref else None,
         slack_webhook_url=os.environ.get("REFILL_SLACK_WEBHOOK_URL") or None,

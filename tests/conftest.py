@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import os
+
 import boto3
 import pytest
 from moto.server import ThreadedMotoServer
+
+# The definitions decide the partitions' first day when they load: the landing zone's first
+# delivery day while REFILL_PARTITIONS_START is unset. Pinned for the in-process definitions,
+# so that a world left in ./.refill (make demo) does not move the partitions under the tests;
+# `refill` run as a process gets its own environment (tests/support/small_world.py).
+os.environ.setdefault("REFILL_PARTITIONS_START", "2024-01-01")
 
 
 @pytest.fixture(scope="module")

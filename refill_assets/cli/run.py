@@ -7,6 +7,11 @@ job ``curate`` over the history, or a night's ``nightly`` without its scores.
 ``retrain`` with a night: the night's warehouse, then job ``retrain`` (snapshot,
 models, the gate) and the last day's scores from the champion it leaves.
 
+The history starts at the first partition (``defs.partitions.START``: the landing zone's
+first delivery day unless REFILL_PARTITIONS_START is set); a landing zone with deliveries
+before it is refused and nothing runs. The summary reconciles the landing zone per extract
+(the ingestion checks ``files_reconciled``).
+
 The run goes into the Dagster instance at ``DAGSTER_HOME`` when it is set (so
 ``make ui`` shows it), else into a throwaway one.
 """
@@ -22,6 +27,8 @@ import dagster as dg
 from refill_assets.contract.extracts import EXTRACTS
 from refill_assets.definitions import defs
 from refill_assets.defs.automation.jobs import SCORES
+from refill_assets.defs.ingest.assets import RECONCILIATION_CHECK
+from refill_assets.defs.partitions import START
 from refill_assets.defs.resources import SETTINGS, build_resources
 
 
@@ -34,13 +41,16 @@ class RunOutcome:
     checks: list[tuple[str, str, bool, str, str]] = field(default_factory=list)
     step_seconds: dict[str, float] = field(default_factory=dict)
     error: str | None = None
+    # the landing zone's reconciliation per extract (files_reconciled checks' metadata)
+    files: dict[str, dict] = field(default_factory=dict)
 
     def render(self, seconds: float) -> str:
         lines = [f"refill run: {'succeeded' if self.success else 'FAILED'} in {seconds:.1f} s"]
         if self.error:
             lines.append(f"  error: {self.error}")
-        if self.start:
-            lines.append(f"  delivery days {self.start} … {self.end}")
+        if self.start is None:  # refused, or nothing to run: nothing else to say
+            return "\n".join(lines)
+        lines.append(f"  delivery days {self.start} … {self.end}")
         lines.append(f"  assets materialized: {len(self.materialized)}")
         groups: dict[str, int] = {}
         for key, meta in self.materialized.items():
@@ -51,10 +61,19 @@ class RunOutcome:
                 groups[key.split("/")[0]] = groups.get(key.split("/")[0], 0) + 1
         if groups:
             lines.append(f"    dbt models: {_fmt(groups)}")
+        if self.files:
+            lines.append("  landing zone files: seen = loaded + duplicate + rejected + skipped")
+            lines += [f"    {name:<32} {_files(c)}" for name, c in sorted(self.files.items())]
         failed = [c for c in self.checks if not c[2]]
         lines.append(f"  checks: {len(self.checks) - len(failed)} passed, {len(failed)} failed")
+        # one line per failure; the same failure of several assets (a file of no extract
+        # fails every extract's files_reconciled) on one line
+        same: dict[tuple[str, str, str], list[str]] = {}
         for asset, name, _, severity, desc in failed:
-            lines.append(f"    {severity:<5} {asset}:{name} — {desc}")
+            same.setdefault((name, severity, desc), []).append(asset)
+        for (name, severity, desc), assets in same.items():
+            also = f" (also {', '.join(assets[1:])})" if len(assets) > 1 else ""
+            lines.append(f"    {severity:<5} {assets[0]}:{name}{also} — {desc}")
         slowest = sorted(self.step_seconds.items(), key=lambda kv: -kv[1])[:5]
         lines.append("  slowest steps: " + ", ".join(f"{k} {v:.1f} s" for k, v in slowest))
         lines += [
@@ -91,16 +110,26 @@ def _fmt(meta: dict) -> str:
     return ", ".join(f"{k}={v}" for k, v in meta.items())
 
 
-def delivery_window(as_of: date | None, since: date | None) -> tuple[date, date] | None:
-    """``since`` or the first delivery day (not before the first partition) through ``as_of``
-    or the last delivery day."""
+def _files(c: dict) -> str:
+    line = f"{c['seen']} = {c['loaded']} + {c['duplicate']} + {c['rejected']} + {c['skipped']}"
+    if c.get("skipped_reasons"):
+        line += f"  (skipped: {_fmt(c['skipped_reasons'])})"
+    return line
+
+
+def delivery_window(as_of: date | None, since: date | None) -> tuple[date, date] | str:
+    """``since`` or the first delivery day through ``as_of`` or the last delivery day; or why
+    there is nothing to run. A landing zone with deliveries before the first partition is
+    refused (``PartitionStart.left_behind``) rather than loaded in part."""
     landing = build_resources()["landing"].landing()
     days = landing.delivery_days(EXTRACTS)
-    first_partition = date.fromisoformat(SETTINGS.partitions_start)
-    days = [d for d in days if d >= first_partition and (as_of is None or d <= as_of)]
+    behind = START.left_behind(days[0] if days else None)
+    if behind is not None:
+        return f"refused, nothing was run: {behind}"
+    days = [d for d in days if as_of is None or d <= as_of]
     if not days:
-        return None
-    return max(since or days[0], first_partition), as_of or days[-1]
+        return f"no deliveries found in {SETTINGS.landing_uri} on or after {START.day}"
+    return max(since or days[0], START.day), as_of or days[-1]
 
 
 def run_all(
@@ -110,14 +139,8 @@ def run_all(
     retrain: bool = False,
 ) -> RunOutcome:
     window = delivery_window(as_of, since)
-    if window is None:
-        return RunOutcome(
-            False,
-            None,
-            None,
-            error=f"no deliveries found in {SETTINGS.landing_uri}"
-            f" on or after {SETTINGS.partitions_start}",
-        )
+    if isinstance(window, str):
+        return RunOutcome(False, None, None, error=window)
     start, end = window
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else None
     if not training and since is None:  # the warehouse only: no features, models or scores
@@ -174,6 +197,8 @@ def _execute(
             }
         elif event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
             ev = event.event_specific_data
+            if ev.check_name == RECONCILIATION_CHECK and "reconciliation" in ev.metadata:
+                outcome.files.update(ev.metadata["reconciliation"].value)
             outcome.checks.append(
                 (
                     ev.asset_key.to_user_string(),

@@ -115,6 +115,17 @@ FILES_TABLE = {
     "rows_quarantined": "BIGINT",
     "reason": "VARCHAR",
 }
+# The reconciliation of the landing zone (``ingest.reconcile``): every file under the landing
+# root as the latest ingestion of its extract saw it. Each ingestion asset replaces its
+# extract's rows and those of files outside any extract.
+LANDING_FILES_TABLE = {
+    "extract": "VARCHAR",  # the top folder (an extract, or an unknown name); null at the root
+    "_dt": "DATE",  # delivery day; null for a file the platform cannot place
+    "_file": "VARCHAR",  # path under the landing root (for a delivery, raw.files' _file)
+    "status": "VARCHAR",  # loaded | duplicate | rejected | skipped
+    "reason": "VARCHAR",  # skipped: a code of ingest.reconcile.SKIP_REASONS; else raw.files'
+    "accounted": "BOOLEAN",  # false: neither loaded nor accounted for (the check fails)
+}
 SCHEMA_DRIFT_TABLE = {
     "extract": "VARCHAR",
     "_dt": "DATE",

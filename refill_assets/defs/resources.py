@@ -113,15 +113,19 @@ class ModelStore(dg.ConfigurableResource):
         return Path(self.truth) if self.truth else None
 
 
+def landing_resource() -> LandingResource:
+    return LandingResource(
+        uri=SETTINGS.landing_uri,
+        pii_key=SETTINGS.pii_key,
+        s3_endpoint_url=SETTINGS.s3_endpoint_url,
+    )
+
+
 def build_resources() -> dict:
     return {
         "dbt": DbtCli(project_dir=dbt_project, dbt_executable=settings_module.dbt_executable()),
         "warehouse": WarehouseResource(home=str(SETTINGS.home)),
-        "landing": LandingResource(
-            uri=SETTINGS.landing_uri,
-            pii_key=SETTINGS.pii_key,
-            s3_endpoint_url=SETTINGS.s3_endpoint_url,
-        ),
+        "landing": landing_resource(),
         "export": ExportResource(uri=SETTINGS.export_uri, s3_endpoint_url=SETTINGS.s3_endpoint_url),
         "sagemaker": SageMakerResource(
             region=region(SETTINGS.deploy_env),

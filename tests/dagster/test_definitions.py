@@ -12,7 +12,7 @@ def _node(*path: str):
     return GRAPH.get(dg.AssetKey(list(path)))
 
 
-def test_one_partitioned_ingestion_asset_per_extract_with_five_checks():
+def test_one_partitioned_ingestion_asset_per_extract_with_six_checks():
     for extract in EXTRACTS:
         node = _node("raw", extract)
         assert node.partitions_def is not None
@@ -23,13 +23,14 @@ def test_one_partitioned_ingestion_asset_per_extract_with_five_checks():
             "row_count_vs_trailing_week",
             "null_spikes",
             "quarantine_rate",
+            "files_reconciled",
         }
     blocking = {
         c.name
         for c in GRAPH.asset_check_keys
         if GRAPH.get_check_spec(c).blocking and c.asset_key == dg.AssetKey(["raw", "rx_orders"])
     }
-    assert blocking == {"schema", "required_fields_valid"}
+    assert blocking == {"schema", "required_fields_valid", "files_reconciled"}
 
 
 def test_every_partitioned_asset_backfills_in_a_single_run():

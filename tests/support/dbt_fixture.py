@@ -2,8 +2,9 @@
 """A small hand-written raw zone for the dbt project's tests.
 
 ``make_raw_warehouse(path)`` creates the tables ingestion writes (``raw.*``,
-``raw.files``, ``quarantine.rows``, exactly as ``refill_assets.contract.raw_tables``
-defines them) and fills them with a few dozen rows, each there for a case the
+``raw.files``, ``raw.landing_files``, ``quarantine.rows``, exactly as
+``refill_assets.contract.raw_tables`` defines them; ``raw.landing_files`` stays empty)
+and fills them with a few dozen rows, each there for a case the
 marts must get right. Values are as ingestion leaves them (normalised: the raw
 zone is the contract), so dbt has nothing to clean. The expected values in
 ``tests/dbt/test_dbt_models.py`` are worked out by hand from these rows; the
@@ -23,6 +24,7 @@ import duckdb
 
 from refill_assets.contract.raw_tables import (
     FILES_TABLE,
+    LANDING_FILES_TABLE,
     QUARANTINE_TABLE,
     RAW_TABLES,
     create_table_sql,
@@ -657,6 +659,7 @@ def create_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(create_table_sql(f"raw.{extract}", table_columns(extract)))
     con.execute(create_table_sql("quarantine.rows", QUARANTINE_TABLE))
     con.execute(create_table_sql("raw.files", FILES_TABLE))
+    con.execute(create_table_sql("raw.landing_files", LANDING_FILES_TABLE))
 
 
 def _insert(con: duckdb.DuckDBPyConnection, extract: str, rows: list[dict[str, Any]]) -> None:

@@ -1,9 +1,17 @@
--- Orders whose pet_id is still unknown once the grace period has passed: no
--- pets row for the pet_id has been delivered at all, and the warehouse has
--- seen deliveries up to at least the order's first delivery day + grace.
--- Listed here (the order's latest version) and kept out of marts.fills.
--- Orders still inside the grace window are in neither (they wait); a pet
--- delivered later releases its orders on the next build.
+-- Orders whose pet_id is unknown: no pets row for it has been loaded at all.
+-- Listed here (the order's latest version) and kept out of marts.fills, with
+-- the reason the pet is missing:
+--   pet_within_grace      the warehouse has not yet seen deliveries up to the
+--                         order's first delivery day + grace: the pet may still
+--                         come (it often does a day or two after the order); a
+--                         pet delivered later releases its orders on the next
+--                         build
+--   pet_before_partitions the grace is over, and the landing zone holds pets
+--                         deliveries from before the first partition that were
+--                         never loaded (raw.landing_files): the pet is likely in
+--                         them; start the partitions at the first delivery day
+--   pet_never_delivered   the grace is over and no pets delivery was left out:
+--                         the pet never arrived
 
 with orders as (
 
@@ -17,6 +25,14 @@ known_pets as (
 
 ),
 
+pets_left_out as (
+
+    select count(*) > 0 as any_file
+    from {{ ref('stg_landing_files') }}
+    where extract = 'pets' and status = 'skipped' and reason = 'before_partitions'
+
+),
+
 final as (
 
     select
@@ -24,7 +40,12 @@ final as (
         orders._dt,
         orders._file,
         orders._line,
-        'pet_id unknown after {{ var("pet_grace_days") }}-day grace' as reason,
+        case
+            when {{ last_delivery_day() }} < orders.first_known_dt + {{ var("pet_grace_days") }}
+                then 'pet_within_grace'
+            when pets_left_out.any_file then 'pet_before_partitions'
+            else 'pet_never_delivered'
+        end as reason,
         orders.order_id,
         orders.pet_id,
         orders.rx_id,
@@ -34,9 +55,9 @@ final as (
         orders.first_known_dt + {{ var("pet_grace_days") }} as grace_ended_on
 
     from orders
+    cross join pets_left_out
     anti join known_pets
         on orders.pet_id = known_pets.pet_id
-    where {{ last_delivery_day() }} >= orders.first_known_dt + {{ var("pet_grace_days") }}
 
 )
 
