@@ -31,6 +31,7 @@ from refill_assets.contract.raw_tables import FILES_TABLE, LANDING_FILES_TABLE, 
 from refill_assets.ingest.checks import Outcome
 from refill_assets.ingest.landing import Landing
 from refill_assets.ingest.partition_start import PartitionStart
+from refill_assets.storage.warehouse import replace_rows
 
 TABLE = "raw.landing_files"
 STATUSES = ("loaded", "duplicate", "rejected", "skipped")
@@ -179,20 +180,13 @@ def reconcile(
     everything = classify(landing.paths(), ledger, start.day, end)
     outside = pl.col("extract").is_null() | ~pl.col("extract").is_in(list(EXTRACTS))
     mine = everything.filter((pl.col("extract") == extract).fill_null(False) | outside)
-    con.execute("BEGIN TRANSACTION")
-    try:
-        con.execute(
-            f"DELETE FROM {TABLE} WHERE extract = $x OR extract IS NULL"
-            " OR NOT list_contains($extracts, extract)",
-            {"x": extract, "extracts": list(EXTRACTS)},
-        )
-        con.register("incoming", mine)
-        con.execute(f"INSERT INTO {TABLE} BY NAME SELECT * FROM incoming")
-        con.unregister("incoming")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    con.execute("COMMIT")
+    replace_rows(
+        con,
+        TABLE,
+        "extract = $x OR extract IS NULL OR NOT list_contains($extracts, extract)",
+        {"x": extract, "extracts": list(EXTRACTS)},
+        mine,
+    )
     return Reconciliation(extract, mine, first_delivery(everything), start, end)
 
 

@@ -12,6 +12,8 @@ from datetime import date
 import duckdb
 import polars as pl
 
+from refill_assets.storage.warehouse import replace_rows
+
 SCORES_TABLE = "scores.rx_refill_scores"
 COLUMNS = {
     "as_of_date": "DATE",
@@ -65,13 +67,6 @@ def replace_days(con: duckdb.DuckDBPyConnection, scores: pl.DataFrame, start: da
     con.execute("CREATE SCHEMA IF NOT EXISTS scores")
     columns = ", ".join(f"{name} {kind}" for name, kind in COLUMNS.items())
     con.execute(f"CREATE TABLE IF NOT EXISTS {SCORES_TABLE} ({columns})")
-    con.execute("BEGIN TRANSACTION")
-    try:
-        con.execute(f"DELETE FROM {SCORES_TABLE} WHERE as_of_date BETWEEN ? AND ?", [start, end])
-        con.register("incoming", scores.select(list(COLUMNS)))
-        con.execute(f"INSERT INTO {SCORES_TABLE} BY NAME SELECT * FROM incoming")
-        con.unregister("incoming")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    con.execute("COMMIT")
+    replace_rows(
+        con, SCORES_TABLE, "as_of_date BETWEEN ? AND ?", [start, end], scores.select(list(COLUMNS))
+    )

@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
+import polars as pl
 
 
 @contextmanager
@@ -43,3 +44,24 @@ def publish(warehouse: Path, published: Path) -> Path:
     shutil.copyfile(warehouse, tmp)
     os.replace(tmp, published)
     return published
+
+
+def replace_rows(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    where: str,
+    params: list | dict,
+    rows: pl.DataFrame,
+) -> None:
+    """Delete ``table``'s rows matching ``where`` (with ``params``) and insert ``rows`` by
+    column name, in one transaction: a re-run replaces exactly, a crash leaves the old rows."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(f"DELETE FROM {table} WHERE {where}", params)
+        con.register("incoming", rows)
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming")
+        con.unregister("incoming")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
