@@ -2,9 +2,10 @@
 
 Entry point::
 
-    from refill_simulator import simulate, SimulationSummary
+    from refill_simulator import simulate, Shift, SimulationSummary
     summary = simulate(out_dir, pets=2000, start=date(2025, 1, 1),
-                       end=date(2025, 4, 30), seed=7, quirks=True, family=False)
+                       end=date(2025, 4, 30), seed=7, quirks=True, family=False,
+                       shift=None)
 
 writes ``out_dir/landing/`` (the seven extracts of the landing-zone contract,
 ``<extract>/dt=YYYY-MM-DD/<file>``) and, beside it, ``out_dir/truth/``
@@ -177,6 +178,19 @@ seed. The catalog, the calendar, the sig grammar, the early-refill rule and
 the kinds of quirks do not vary. The ground truth draws with the world's own
 process, so the oracle stays the true law of each world.
 
+A shift from a date on
+======================
+
+``simulate(..., shift=Shift(start))`` (``refill simulate --shift-from DATE``)
+changes the process from ``start`` on, for monitoring to notice and a
+retrain to follow: carriers take ``transit_extra_days`` (3) more days for
+every shipment shipped on or after ``start``, and at every fill on or after
+``start`` a refill ratio above 1 has its excess over 1 multiplied by
+``lateness_factor`` (1.5). Every fill before ``start``, and all that is
+decided at it, is the unshifted world's; ``shift`` (the module) says exactly
+what is and is not the same. It combines with ``family``, and the truth
+draws with it.
+
 Ground truth (``truth``)
 ========================
 
@@ -201,10 +215,13 @@ complete). The summaries are computed from exactly these draws; the oracle
 (``refill_assets.models.oracle``) conditions them on the wait observed on a
 later day. The orphan order is not in the truth.
 ``pets.parquet``: each pet's adherence profile, engagement level and
-auto-ship flag. ``process.json``: the world's ``Process`` (every field) and
-``"family"``: whether it was drawn from the family or is the standard one.
+auto-ship flag. ``process.json``: the world's ``Process`` (every field),
+``"family"``: whether it was drawn from the family or is the standard one,
+and ``"shift"``: the ``Shift`` (start, transit_extra_days, lateness_factor),
+null without one.
 """
 
+from refill_simulator.shift import Shift
 from refill_simulator.world import (
     DEMO_WORLD_PETS,
     LARGE_WORLD_PETS,
@@ -212,4 +229,4 @@ from refill_simulator.world import (
     simulate,
 )
 
-__all__ = ["DEMO_WORLD_PETS", "LARGE_WORLD_PETS", "SimulationSummary", "simulate"]
+__all__ = ["DEMO_WORLD_PETS", "LARGE_WORLD_PETS", "Shift", "SimulationSummary", "simulate"]

@@ -17,6 +17,7 @@ import numpy as np
 
 from refill_simulator.catalog import CatalogArrays, units_per_day
 from refill_simulator.process import Process
+from refill_simulator.shift import Shift
 from refill_simulator.timeline import Timeline
 
 PROFILES = ("punctual", "early", "late", "erratic", "lapsing")
@@ -153,6 +154,7 @@ def draw_next(
     draws: int = 1,
     churn_day: np.ndarray | None = None,
     detail: bool = True,
+    shift: Shift | None = None,
 ) -> NextFill:
     """Draw the next fill of every prescription in ``s``, ``draws`` times, under process ``p``.
 
@@ -160,11 +162,15 @@ def draw_next(
     building); without it, leaving is drawn from ``churn_hazard``: the same
     law, since an exponential lifetime has no memory. Without ``detail``
     only ``gap`` and ``reason`` are filled in (the truth needs no more).
+    ``shift`` makes late owners later at the fills on or after its start
+    (``Shift.later``); fills before it keep their law.
     """
     shape = (draws, len(s.day))
     seasonal = cat.seasonal[s.product]
     winter = seasonal & np.isin(tl.at(tl.month, s.day), p.winter_months)
     ratio = _ratio(s, winter, p, rng, shape)
+    if shift is not None:
+        ratio = shift.later(ratio, s.day, tl)
     dose, supply = _supply_after_dose_change(s, cat, p, rng, shape)
     wait = s.ship_delay.astype(np.float32) + ratio * supply
     reason = np.zeros(shape, dtype=np.int8)

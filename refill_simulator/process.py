@@ -34,8 +34,9 @@ product of rates stays a probability (forgetting x engagement x winter is at
 most 0.91; stopping x engagement at most 0.32), and every profile's median
 ratio, after the engagement scaling, stays above ``behaviour.EARLIEST_REFILL``.
 
-``process_record`` is what ``truth/process.json`` holds: every field, and
-whether the world was drawn from the family.
+``process_record`` is what ``truth/process.json`` holds: every field,
+whether the world was drawn from the family, and its ``shift.Shift`` (null
+without one).
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from typing import Any
 import numpy as np
 
 from refill_simulator.formats import stream
+from refill_simulator.shift import Shift
 
 Floats = tuple[float, ...]
 
@@ -336,6 +338,6 @@ def draw_process(seed: int) -> Process:
     return Process(**values)
 
 
-def process_record(process: Process, family: bool) -> dict[str, Any]:
-    """``truth/process.json``: whether the world was drawn from the family, and every field."""
-    return {"family": family, **asdict(process)}
+def process_record(process: Process, family: bool, shift: Shift | None = None) -> dict[str, Any]:
+    """``truth/process.json``: drawn from the family or not, the shift or None, every field."""
+    return {"family": family, "shift": None if shift is None else shift.record(), **asdict(process)}

@@ -22,7 +22,8 @@ from refill_simulator.timeline import SECONDS_PER_DAY
 
 CARRIER_SHARE = (0.45, 0.30, 0.25)
 SHIP_DAYS = ((0, 1, 2), (0.3, 0.5, 0.2))  # fill to shipping, when in stock
-TRANSIT_MIN_DAYS = 1  # to Process.transit_max_days; Process.holiday_transit_extra_days more
+# to Process.transit_max_days; Process.holiday_transit_extra_days more, and a shift's
+TRANSIT_MIN_DAYS = 1
 LOST_RATE = 0.006
 RETURNED_RATE = 0.004
 SHIPPED_AT_MISSING = 0.03  # shipped rows that come without shipped_at
@@ -55,6 +56,8 @@ def shipment_rows(orders: pl.DataFrame, w: World, rng: np.random.Generator) -> p
     transit = rng.integers(TRANSIT_MIN_DAYS, w.process.transit_max_days + 1, n)
     holiday = w.tl.at(w.tl.holiday_end, ship_day) >= 0
     transit += w.process.holiday_transit_extra_days * holiday
+    if w.shift is not None:
+        transit += w.shift.extra_transit(ship_day, w.tl)
     delivered = np.maximum(_at(ship_day + transit, UTC_SHIPPING_HOURS, rng, w), shipped + HOUR)
     fate = rng.random(n)
     base = ships.select("order_id").with_columns(

@@ -11,6 +11,7 @@ from refill_simulator.fills import FillLog
 from refill_simulator.population import Customers, Pets
 from refill_simulator.prescriptions import Prescriptions
 from refill_simulator.process import Process
+from refill_simulator.shift import Shift
 from refill_simulator.supply import Supply
 from refill_simulator.timeline import Timeline
 
@@ -28,6 +29,7 @@ class World:
     supply: Supply
     log: FillLog
     offsets: np.ndarray  # (zone, day) UTC offset in minutes, see formats.zone_offsets
+    shift: Shift | None = None  # the process changes from its start on
 
     @property
     def last_day(self) -> int:

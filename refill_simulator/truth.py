@@ -2,8 +2,9 @@
 
 For each fill, ``behaviour.draw_next`` is drawn ``TRUTH_DRAWS`` times from
 the state the process had at that fill (the same function, the same state,
-the world's own ``Process``, fresh randomness: an honest Monte Carlo estimate
-of the law the world was drawn from). Fills go in chunks, each with its own seed, to bound memory.
+the world's own ``Process`` and ``Shift``, fresh randomness: an honest Monte
+Carlo estimate of the law the world was drawn from). Fills go in chunks,
+each with its own seed, to bound memory.
 
 The draws themselves are kept, in ``DRAWS_COLUMN`` (``draw_gap_days``): a
 list of ``TRUTH_DRAWS`` Int16 per fill, the days from the fill to the next
@@ -39,6 +40,7 @@ from refill_simulator.catalog import CatalogArrays
 from refill_simulator.fills import CANCELED, STATE_COLUMNS
 from refill_simulator.formats import ident
 from refill_simulator.process import Process
+from refill_simulator.shift import Shift
 from refill_simulator.state import World
 from refill_simulator.timeline import Timeline
 
@@ -79,11 +81,11 @@ def _masked_quantiles(gap: np.ndarray, refill: np.ndarray) -> tuple[np.ndarray, 
 
 
 def _chunk(
-    state: FillState, cat, tl, p: Process, seed: int, index: int
+    state: FillState, cat, tl, p: Process, shift: Shift | None, seed: int, index: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """The summaries (fills x 5) and the sorted draws (fills x TRUTH_DRAWS, Int16)."""
     rng = np.random.default_rng([seed, 0x7E57, index])
-    nxt = draw_next(state, cat, tl, p, rng, draws=TRUTH_DRAWS, detail=False)
+    nxt = draw_next(state, cat, tl, p, rng, draws=TRUTH_DRAWS, detail=False, shift=shift)
     refill = nxt.reason == CONTINUES
     gap = nxt.gap
     lapse = ~refill | (gap > state.days_supply + LAPSE_GRACE_DAYS)
@@ -94,15 +96,20 @@ def _chunk(
 
 
 def next_fill_truth(
-    fills: pl.DataFrame, cat: CatalogArrays, tl: Timeline, p: Process, seed: int
+    fills: pl.DataFrame,
+    cat: CatalogArrays,
+    tl: Timeline,
+    p: Process,
+    seed: int,
+    shift: Shift | None = None,
 ) -> pl.DataFrame:
     """The truth columns for ``fills`` (one row each, same order): SUMMARY_COLUMNS, DRAWS_COLUMN.
 
-    ``p`` must be the process the world was drawn with, so that the truth is its law.
+    ``p`` and ``shift`` must be those the world was drawn with, so that the truth is its law.
     """
     state = FillState(**{c: fills[c].to_numpy() for c in STATE_COLUMNS})
     parts = [
-        _chunk(state.take(slice(i, i + CHUNK_FILLS)), cat, tl, p, seed, i)
+        _chunk(state.take(slice(i, i + CHUNK_FILLS)), cat, tl, p, shift, seed, i)
         for i in range(0, len(fills), CHUNK_FILLS)
     ]
     values = np.concatenate([*(p[0] for p in parts), np.empty((0, 5))])
@@ -137,7 +144,7 @@ def write_truth(w: World, orders: pl.DataFrame, folder: Path) -> int:
     """
     fills = orders.filter(pl.col("status") != CANCELED)
     state = w.log.fills[fills["fill"].to_numpy()]
-    truth = next_fill_truth(state, w.cat, w.tl, w.process, w.seed)
+    truth = next_fill_truth(state, w.cat, w.tl, w.process, w.seed, w.shift)
     frame = pl.concat(
         [
             fills.select("order_id", "rx", "day", "days_supply"),

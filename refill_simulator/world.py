@@ -22,6 +22,7 @@ from refill_simulator.people import customer_rows, pet_rows
 from refill_simulator.population import build_customers, build_pets
 from refill_simulator.prescriptions import build_prescriptions
 from refill_simulator.process import Process, draw_process, process_record
+from refill_simulator.shift import Shift
 from refill_simulator.shipments import shipment_rows
 from refill_simulator.state import World
 from refill_simulator.supply import build_supply, inventory_rows
@@ -53,7 +54,9 @@ class SimulationSummary:
         return out
 
 
-def build_world(pets: int, start: date, end: date, seed: int, process: Process) -> World:
+def build_world(
+    pets: int, start: date, end: date, seed: int, process: Process, shift: Shift | None = None
+) -> World:
     p = process
     tl = build_timeline(start, end)
     cat = catalog_arrays()
@@ -64,8 +67,11 @@ def build_world(pets: int, start: date, end: date, seed: int, process: Process) 
         pet_table, customers, cat, len(clinics.ids), tl, stream(seed, "prescriptions")
     )
     supply = build_supply(len(cat.ndc), tl, p, stream(seed, "supply"))
-    log = run_fills(rx, pet_table, customers, clinics, cat, supply, tl, p, stream(seed, "fills"))
-    return World(seed, p, tl, cat, clinics, customers, pet_table, rx, supply, log, zone_offsets(tl))
+    log = run_fills(
+        rx, pet_table, customers, clinics, cat, supply, tl, p, stream(seed, "fills"), shift
+    )
+    offsets = zone_offsets(tl)
+    return World(seed, p, tl, cat, clinics, customers, pet_table, rx, supply, log, offsets, shift)
 
 
 def _dirty(name: str, rows: pl.DataFrame, w: World, rng) -> pl.DataFrame:
@@ -139,6 +145,7 @@ def simulate(
     seed: int = 7,
     quirks: bool = True,
     family: bool = False,
+    shift: Shift | None = None,
 ) -> SimulationSummary:
     """Simulate the pharmacy and write ``out_dir/landing`` and ``out_dir/truth``.
 
@@ -146,7 +153,8 @@ def simulate(
     world: the same process, no bad data and no layout surprises.
     ``family=True`` draws the latent process from the family of worlds
     (``process.draw_process(seed)``) instead of the standard one; either way
-    ``truth/process.json`` records it.
+    ``truth/process.json`` records it. ``shift`` changes the process from its
+    start on (``shift.Shift``), the truth's too; process.json records it.
     """
     began = time.perf_counter()
     out_dir = Path(out_dir)
@@ -155,9 +163,9 @@ def simulate(
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
     process = draw_process(seed) if family else Process()
-    record = json.dumps(process_record(process, family), indent=2)
+    record = json.dumps(process_record(process, family, shift), indent=2)
     (truth / "process.json").write_text(record + "\n", encoding="utf-8")
-    w = build_world(pets, start, end, seed, process)
+    w = build_world(pets, start, end, seed, process, shift)
     written: dict[str, tuple[int, int]] = {}
     fills = _land_orders(w, landing, truth, quirks, written)
     _land_people(w, landing, quirks, written)

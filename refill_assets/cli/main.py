@@ -1,6 +1,7 @@
 """``refill``: simulate a pharmacy world, and build the whole asset graph in one run.
 
 refill simulate --out DIR [--pets N] [--start DATE] [--end DATE] [--seed S] [--family]
+    [--shift-from DATE [--shift-transit-days N] [--shift-lateness F]]
 refill run [--landing URI] [--home DIR] [--as-of DATE] [--since DATE] [--skip-training]
     [--retrain]
 refill import-dispensing --history FILE [--drugs FILE] --out DIR [--columns K=NAME,...]
@@ -39,6 +40,28 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="draw the latent process from its documented ranges, per seed"
         " (refill_simulator/process.py; written to OUT/truth/process.json)",
+    )
+    s.add_argument(
+        "--shift-from",
+        type=date.fromisoformat,
+        metavar="DATE",
+        help="shift the latent process from this day on: carriers slower, late owners later"
+        " (refill_simulator/shift.py; recorded in OUT/truth/process.json)",
+    )
+    # no defaults here: Shift's are the only ones (this module imports no simulator code)
+    s.add_argument(
+        "--shift-transit-days",
+        type=int,
+        metavar="N",
+        help="with --shift-from: days carriers add to every shipment shipped from then on"
+        " (default: refill_simulator/shift.py)",
+    )
+    s.add_argument(
+        "--shift-lateness",
+        type=float,
+        metavar="F",
+        help="with --shift-from: factor on a refill ratio's excess over 1 from then on"
+        " (default: refill_simulator/shift.py)",
     )
     s.set_defaults(func=_simulate)
     r = sub.add_parser("run", help="materialize every asset for each delivery day up to --as-of")
@@ -107,10 +130,25 @@ def _mapping(text: str) -> dict[str, str]:
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    from refill_simulator import simulate
+    from refill_simulator import Shift, simulate
 
+    given = {"transit_extra_days": args.shift_transit_days, "lateness_factor": args.shift_lateness}
+    given = {name: value for name, value in given.items() if value is not None}
+    if given and args.shift_from is None:
+        print(
+            "refill simulate: --shift-transit-days and --shift-lateness need --shift-from",
+            file=sys.stderr,
+        )
+        return 2
+    shift = None if args.shift_from is None else Shift(args.shift_from, **given)
     summary = simulate(
-        args.out, pets=args.pets, start=args.start, end=args.end, seed=args.seed, family=args.family
+        args.out,
+        pets=args.pets,
+        start=args.start,
+        end=args.end,
+        seed=args.seed,
+        family=args.family,
+        shift=shift,
     )
     print(json.dumps(summary.as_dict(), indent=2, default=str))
     return 0
