@@ -1,0 +1,1 @@
+"""What happened after each prediction: outcomes, live performance, drift, pilot KPIs."""
