@@ -55,7 +55,7 @@ from refill_assets.models.oracle import oracle_predictions, read_truth  # noqa: 
 from refill_assets.models.schema import KINDS  # noqa: E402
 from refill_assets.models.split import time_split  # noqa: E402
 from refill_assets.models.train import train  # noqa: E402
-from refill_assets.outreach.export import export_problems, write_export  # noqa: E402
+from refill_assets.outreach.export import export_problems, exported, write_export  # noqa: E402
 from refill_assets.outreach.plan import candidates, plan_contacts  # noqa: E402
 from refill_assets.scoring.scores import replace_days, score_day  # noqa: E402
 from refill_simulator import DEMO_WORLD_PETS, LARGE_WORLD_PETS  # noqa: E402
@@ -134,7 +134,7 @@ def one_run(path: Path, night: date, truth: pl.DataFrame | None) -> dict:
         scores = score_day(rows, predictions, best, "bench", "bench")
         replace_days(con, scores, night, night)
         t3 = time.perf_counter()
-        contacts = plan_contacts(candidates(con, night), night)
+        contacts = exported(plan_contacts(candidates(con, night), night))
         problems = export_problems(contacts, con)
         with tempfile.TemporaryDirectory() as exports:
             write_export(contacts, exports, night)

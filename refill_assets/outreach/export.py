@@ -1,8 +1,11 @@
 """The outreach export file for the CRM: its columns, its checks, and writing it whole.
 
 Only the contract's columns leave: ids, the drug's name, dates, the channel, the lapse
-probability and the model version; never a name, address, email or phone. A day's file is
-written only when ``export_problems`` finds nothing wrong with it (the blocking check).
+probability and the model version; never a name, address, email or phone; and only the
+treated arm's contacts. A day's file is written only when ``export_problems`` finds nothing
+wrong with it (the blocking check). Every planned contact of the days written, both arms, is
+recorded in ``monitoring.outreach_assignment`` (``ASSIGNMENT_TABLE``), which the monitoring
+joins to the scores' outcomes.
 """
 
 from __future__ import annotations
@@ -16,8 +19,10 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from refill_assets.outreach.arms import TREATED, owner_hash_sql, threshold
 from refill_assets.outreach.plan import OutreachPolicy, candidates, plan_contacts
 from refill_assets.storage.files import write_bytes_atomic
+from refill_assets.storage.warehouse import replace_window
 
 EXPORT_COLUMNS = (
     "campaign_id",
@@ -31,6 +36,24 @@ EXPORT_COLUMNS = (
     "lapse_probability",
     "model_version",
 )
+
+ASSIGNMENT_TABLE = "monitoring.outreach_assignment"
+ASSIGNMENT_COLUMNS = {
+    "as_of_date": "DATE",  # the scoring day the contact was planned on
+    "contact_on": "DATE",
+    "customer_id": "VARCHAR",
+    "pet_id": "VARCHAR",
+    "rx_id": "VARCHAR",
+    "campaign_id": "VARCHAR",
+    "channel": "VARCHAR",
+    "arm": "VARCHAR",  # treated: in the export; control: held out, never contacted
+    "model_version": "VARCHAR",
+}
+
+
+def exported(planned: pl.DataFrame) -> pl.DataFrame:
+    """The export file's rows of ``plan_contacts``' planned contacts: the treated arm's."""
+    return planned.filter(pl.col("arm") == TREATED).select(EXPORT_COLUMNS)
 
 
 def export_key(day: date) -> str:
@@ -57,10 +80,16 @@ _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[a-z]{2,}", re.IGNORECASE)
 _PHONE = re.compile(r"\(?\d{3}\)?[\s.-]?\d{3}[\s.-]?\d{4}")
 
 
-def export_problems(frame: pl.DataFrame, con: duckdb.DuckDBPyConnection) -> list[str]:
+def export_problems(
+    frame: pl.DataFrame,
+    con: duckdb.DuckDBPyConnection,
+    policy: OutreachPolicy | None = None,
+) -> list[str]:
     """What is wrong with an export, checked against the warehouse on its own (not through
     ``plan_contacts``): columns beyond the contract's, values that look like an email or
-    phone, opted-out or unknown customers, pets not active, more than one contact an owner."""
+    phone, opted-out or unknown customers, pets not active, owners of the control arm, more
+    than one contact an owner (``policy``: the one the contacts were planned with)."""
+    policy = policy or OutreachPolicy()
     problems = []
     if tuple(frame.columns) != EXPORT_COLUMNS:
         problems.append(f"columns {frame.columns} are not the contract's {list(EXPORT_COLUMNS)}")
@@ -82,12 +111,19 @@ def export_problems(frame: pl.DataFrame, con: duckdb.DuckDBPyConnection) -> list
             left join marts.pets as p using (pet_id)
             where not coalesce(p.is_in_scope and p.status = 'active', false)"""
         ).fetchone()
+        (control,) = con.execute(
+            f"""select count(distinct customer_id) from _export
+            where {owner_hash_sql("customer_id", "$seed")} < $threshold""",
+            {"seed": policy.arm_seed, "threshold": threshold(policy.control_share)},
+        ).fetchone()
     finally:
         con.unregister("_export")
     if opted_out:
         problems.append(f"{opted_out} customers are not opted in to marketing (or unknown)")
     if inactive:
         problems.append(f"{inactive} pets are not active dogs or cats (or unknown)")
+    if control:
+        problems.append(f"{control} customers are in the control arm and must not be contacted")
     contacts = frame.select("customer_id", "campaign_id", "contact_on").unique()
     if contacts["customer_id"].n_unique() != contacts.height:
         problems.append("an owner gets more than one contact (campaign or day) in the file")
@@ -96,7 +132,7 @@ def export_problems(frame: pl.DataFrame, con: duckdb.DuckDBPyConnection) -> list
 
 @dataclass(frozen=True)
 class ExportedWindow:
-    contacts: pl.DataFrame  # every day's planned contacts, written or not
+    contacts: pl.DataFrame  # every day's planned contacts, both arms, written or not
     problems: list[str]  # "<day>: <problem>"; from the first one on, nothing more is written
     written: list[str]  # where each day's file went
 
@@ -109,12 +145,17 @@ def export_window(
     root: str,
     s3_client: Any | None = None,
 ) -> ExportedWindow:
-    """Plan, check and write the contacts of each scoring day from ``start`` to ``end``."""
-    written, problems, frames = [], [], []
+    """Plan, check and write the contacts of each scoring day from ``start`` to ``end``, and
+    replace the window's rows of the assignment table with those of the days written."""
+    written, problems, frames, recorded = [], [], [], []
     for day in (start + timedelta(days=i) for i in range((end - start).days + 1)):
-        contacts = plan_contacts(candidates(con, day, policy), day, policy)
-        problems += [f"{day}: {p}" for p in export_problems(contacts, con)]
+        planned = plan_contacts(candidates(con, day, policy), day, policy)
+        contacts = exported(planned)
+        problems += [f"{day}: {p}" for p in export_problems(contacts, con, policy)]
         if not problems:
             written.append(write_export(contacts, root, day, s3_client))
-        frames.append(contacts)
+            recorded.append(planned.with_columns(as_of_date=pl.lit(day)))
+        frames.append(planned)
+    assignment = pl.concat(recorded).select(list(ASSIGNMENT_COLUMNS)) if recorded else None
+    replace_window(con, ASSIGNMENT_TABLE, ASSIGNMENT_COLUMNS, "as_of_date", start, end, assignment)
     return ExportedWindow(pl.concat(frames), problems, written)

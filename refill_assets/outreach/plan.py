@@ -17,6 +17,10 @@ last ``engagement_window_days`` without an open or click, or one bounced in that
 cannot get it (no address, or unsubscribed); then SMS where the owner has a phone and has not
 unsubscribed from SMS. An owner reachable by neither is left out.
 
+Arm: a seeded share of owners (``control_share``, 10 %) is the pilot's control group
+(``outreach.arms``): their planned contacts are recorded with ``arm = control`` and never
+exported, so the monitoring compares outcomes by arm.
+
 What leaves, and the checks it passes first: ``outreach.export``.
 """
 
@@ -28,6 +32,8 @@ from datetime import date, timedelta
 import duckdb
 import polars as pl
 
+from refill_assets.outreach.arms import arm, owner_hash_sql
+
 
 @dataclass(frozen=True)
 class OutreachPolicy:
@@ -36,6 +42,8 @@ class OutreachPolicy:
     high_lapse_lead_days: int = 14
     ignored_after_emails: int = 3
     engagement_window_days: int = 90
+    control_share: float = 0.10  # owners held out of every contact (the pilot's control)
+    arm_seed: str = "refill-pilot-1"  # a new seed draws a new control group
 
 
 CANDIDATES_SQL = """
@@ -61,6 +69,7 @@ drug as (
 select
     s.customer_id, s.pet_id, s.rx_id, d.drug_name, s.predicted_refill_date,
     s.lapse_probability, s.model_version,
+    {owner_hash} as owner_hash,
     coalesce(c.marketing_opt_in, false) as opted_in,
     coalesce(p.is_in_scope and p.status = 'active', false) as pet_active,
     c.email_hash is not null and not coalesce(e.email_unsubscribed, false) as email_ok,
@@ -74,7 +83,7 @@ left join marts.pets as p on p.pet_id = s.pet_id
 left join engagement as e on e.customer_id = s.customer_id
 left join drug as d on d.rx_id = s.rx_id and d.fill_date = s.last_fill_date
 where s.as_of_date = $day
-"""
+""".format(owner_hash=owner_hash_sql("s.customer_id", "$arm_seed"))
 
 
 def candidates(
@@ -82,13 +91,15 @@ def candidates(
 ) -> pl.DataFrame:
     """The day's scores with what ``plan_contacts`` decides on (one row per prescription)."""
     window_start = day - timedelta(days=policy.engagement_window_days)
-    return con.execute(CANDIDATES_SQL, {"day": day, "window_start": window_start}).pl()
+    params = {"day": day, "window_start": window_start, "arm_seed": policy.arm_seed}
+    return con.execute(CANDIDATES_SQL, params).pl()
 
 
 def plan_contacts(
     rows: pl.DataFrame, day: date, policy: OutreachPolicy = OutreachPolicy()
 ) -> pl.DataFrame:
-    """The export's rows for the contacts of ``day`` + 1, from ``candidates`` of ``day``."""
+    """The planned contacts of ``day`` + 1 from ``candidates`` of ``day``: the export's
+    columns, then ``arm`` (only the treated rows are exported: ``export.exported``)."""
     contact_day = day + timedelta(days=1)
     lead = (
         pl.when(pl.col("lapse_probability") >= policy.high_lapse_probability)
@@ -123,4 +134,5 @@ def plan_contacts(
         channel="channel",
         lapse_probability=pl.col("lapse_probability").round(4),
         model_version=pl.col("model_version").cast(pl.String),
+        arm=arm(pl.col("owner_hash"), policy.control_share),
     ).sort("customer_id", "predicted_refill_date", "rx_id")

@@ -17,6 +17,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -51,17 +52,42 @@ def replace_rows(
     table: str,
     where: str,
     params: list | dict,
-    rows: pl.DataFrame,
+    rows: pl.DataFrame | None,
 ) -> None:
-    """Delete ``table``'s rows matching ``where`` (with ``params``) and insert ``rows`` by
-    column name, in one transaction: a re-run replaces exactly, a crash leaves the old rows."""
+    """Delete ``table``'s rows matching ``where`` (with ``params``) and insert ``rows`` (None:
+    none) by column name, in one transaction: a re-run replaces exactly, a crash leaves the
+    old rows."""
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute(f"DELETE FROM {table} WHERE {where}", params)
-        con.register("incoming", rows)
-        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming")
-        con.unregister("incoming")
+        if rows is not None and rows.height:
+            con.register("incoming", rows)
+            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming")
+            con.unregister("incoming")
     except BaseException:
         con.execute("ROLLBACK")
         raise
     con.execute("COMMIT")
+
+
+def replace_window(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    columns: dict[str, str],
+    day_column: str,
+    start: date,
+    end: date,
+    rows: pl.DataFrame | None,
+) -> None:
+    """Replace the days ``start``..``end`` of a day-keyed ``table`` (created with ``columns``
+    when missing: ``ensure_table``) with ``rows``, all or nothing."""
+    ensure_table(con, table, columns)
+    replace_rows(con, table, f"{day_column} BETWEEN ? AND ?", [start, end], rows)
+
+
+def ensure_table(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, str]) -> None:
+    """Create ``table`` (``schema.name``) and its schema when missing; ``columns``: name ->
+    SQL type (and constraints)."""
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {table.split('.')[0]}")
+    declared = ", ".join(f"{name} {kind}" for name, kind in columns.items())
+    con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({declared})")

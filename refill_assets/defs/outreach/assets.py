@@ -5,10 +5,12 @@ blocking checks: ``refill_assets.outreach.export``.
 """
 
 import dagster as dg
+import polars as pl
 
 from refill_assets.defs.partitions import daily, single_run, window
 from refill_assets.defs.resources import WAREHOUSE_POOL, ExportResource, WarehouseResource
 from refill_assets.defs.scoring.assets import SCORES
+from refill_assets.outreach.arms import TREATED
 from refill_assets.outreach.export import export_window
 from refill_assets.outreach.plan import OutreachPolicy
 from refill_assets.reports.page import markdown_table
@@ -24,6 +26,8 @@ class OutreachConfig(dg.Config):
     high_lapse_lead_days: int = DEFAULTS.high_lapse_lead_days  # ... or this many, from there
     ignored_after_emails: int = DEFAULTS.ignored_after_emails
     engagement_window_days: int = DEFAULTS.engagement_window_days
+    control_share: float = DEFAULTS.control_share  # owners held out of every contact
+    arm_seed: str = DEFAULTS.arm_seed
 
 
 @dg.asset(
@@ -44,7 +48,8 @@ class OutreachConfig(dg.Config):
         )
     ],
     description="The CRM's list of owners to remind the next day (the contract's outreach "
-    "export), one file per scoring day under REFILL_EXPORT_URI.",
+    "export), one file per scoring day under REFILL_EXPORT_URI; every planned contact, the "
+    "control arm's held out, in monitoring.outreach_assignment.",
 )
 def refill_outreach_export(
     context: dg.AssetExecutionContext,
@@ -55,10 +60,12 @@ def refill_outreach_export(
     policy = OutreachPolicy(**config.model_dump())
     with connect(warehouse.layout.warehouse) as con:
         done = export_window(con, policy, *window(context), export.uri, export.s3_client())
-    contacts = done.contacts
+    planned = done.contacts
+    contacts = planned.filter(pl.col("arm") == TREATED)
     yield dg.MaterializeResult(
         metadata={
             "rows": contacts.height,
+            "control_rows": planned.height - contacts.height,  # planned, held out (the pilot)
             "owners": contacts.select("contact_on", "customer_id").n_unique(),
             # a row is one prescription whose refill the contact is meant to bring forward
             "expected_refills_covered": float(
@@ -66,7 +73,7 @@ def refill_outreach_export(
             ),
             "sms_share": float((contacts["channel"] == "sms").mean() or 0.0),
             "files": dg.MetadataValue.json(done.written[-10:]),
-            "preview": dg.MetadataValue.md(markdown_table(contacts.head(5))),
+            "preview": dg.MetadataValue.md(markdown_table(contacts.drop("arm").head(5))),
         }
     )
     yield dg.AssetCheckResult(

@@ -12,6 +12,7 @@ from refill_assets.outreach.export import (
     EXPORT_COLUMNS,
     export_key,
     export_problems,
+    exported,
     write_export,
 )
 from refill_assets.outreach.plan import OutreachPolicy, plan_contacts
@@ -36,6 +37,7 @@ def _candidate(customer: str, rx: str, refill_in: int, lapse: float = 0.1, **ove
         "email_sent": 4,
         "email_engaged": 2,
         "email_bounced": 0,
+        "owner_hash": "ffffffff",  # above every threshold: treated (outreach.arms)
     }
     return row | over
 
@@ -51,12 +53,16 @@ CANDIDATES = pl.DataFrame(
         _candidate("E", "rx7", 8, email_ok=False, sms_ok=False),  # reachable by neither
         _candidate("F", "rx8", 8, email_ok=False),  # no email address: SMS
         _candidate("G", "rx9", 8, email_sent=5, email_engaged=0, sms_ok=False),  # email only
+        _candidate("H", "rx10", 8, owner_hash="00000000"),  # the control arm: planned, held out
     ]
 )
 
 
 def test_contacts_of_tomorrow_only_for_opted_in_owners_of_active_pets():
-    out = plan_contacts(CANDIDATES, DAY)
+    planned = plan_contacts(CANDIDATES, DAY)
+    assert tuple(planned.columns) == (*EXPORT_COLUMNS, "arm")
+    assert planned.filter(pl.col("arm") == "control")["rx_id"].to_list() == ["rx10"]
+    out = exported(planned)
     assert tuple(out.columns) == EXPORT_COLUMNS
     assert out["rx_id"].to_list() == ["rx1", "rx2", "rx6", "rx8", "rx9"]
     assert (out["contact_on"] == TOMORROW).all()
@@ -66,7 +72,7 @@ def test_contacts_of_tomorrow_only_for_opted_in_owners_of_active_pets():
 
 
 def test_channel_follows_engagement_and_one_contact_per_owner():
-    out = plan_contacts(CANDIDATES, DAY)
+    out = exported(plan_contacts(CANDIDATES, DAY))
     channel = dict(zip(out["rx_id"], out["channel"], strict=True))
     assert channel == {"rx1": "email", "rx2": "email", "rx6": "sms", "rx8": "sms", "rx9": "email"}
     owner_a = out.filter(pl.col("customer_id") == "A")
@@ -127,11 +133,11 @@ def con():
 
 
 def test_a_clean_export_has_no_problems(con):
-    assert export_problems(plan_contacts(CANDIDATES, DAY), con) == []
+    assert export_problems(exported(plan_contacts(CANDIDATES, DAY)), con) == []
 
 
 def test_problems_are_named(con):
-    out = plan_contacts(CANDIDATES, DAY)
+    out = exported(plan_contacts(CANDIDATES, DAY))
     stray = out.head(1).with_columns(customer_id=pl.lit("B"), pet_id=pl.lit("P-B"))
     problems = export_problems(pl.concat([out, stray]), con)
     assert any("1 customers are not opted in" in p for p in problems)
@@ -144,3 +150,9 @@ def test_problems_are_named(con):
     assert "not the contract's" in export_problems(extra, con)[0]
     twice = pl.concat([out, out.head(1).with_columns(campaign_id=pl.lit("refill-x-sms"))])
     assert any("more than one contact" in p for p in export_problems(twice, con))
+    # with a seed that puts owner A in the control arm, the file must not contact A
+    held_out = OutreachPolicy(arm_seed="seed-with-A-in-control", control_share=0.999)
+    assert any(
+        "1 customers are in the control arm" in p
+        for p in export_problems(out.filter(pl.col("customer_id") == "A"), con, held_out)
+    )
