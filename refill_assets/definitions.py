@@ -23,6 +23,7 @@ from refill_assets.defs.deploy.assets import (
 )
 from refill_assets.defs.features.assets import training_snapshot
 from refill_assets.defs.ingest.assets import ingest_assets
+from refill_assets.defs.monitoring.assets import monitoring
 from refill_assets.defs.outreach.assets import refill_outreach_export
 from refill_assets.defs.publish.assets import build_publish_asset
 from refill_assets.defs.quality.assets import eda_report
@@ -40,7 +41,8 @@ _pipeline = [
     *model_assets,  # the four candidate models, in MLflow
     validation,  # holdout metrics, report, model cards, the champion gate
     rx_refill_scores,  # each day's scores by the champion
-    refill_outreach_export,  # each day's contacts for the CRM
+    refill_outreach_export,  # each day's contacts for the CRM, the control arm held out
+    monitoring,  # what happened after each score; live performance and its checks
 ]
 
 defs = dg.Definitions(

@@ -103,6 +103,11 @@ _SUMMARY_FIELDS = (
     "champion",
     "promoted",
     "model",
+    "control_rows",
+    "through",
+    "final_days",
+    "live_mae_days",
+    "live_heuristic_mae_days",
 )
 
 

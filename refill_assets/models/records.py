@@ -29,6 +29,11 @@ def read_record(folder: Path) -> dict:
     return json.loads((folder / RECORD).read_text())
 
 
+def recorded_version(folder: Path) -> str | None:
+    """The MLflow version of the newest model trained into ``folder`` (None: none yet)."""
+    return read_record(folder)["version"] if (folder / RECORD).exists() else None
+
+
 def write_test_predictions(folder: Path, predictions: pl.DataFrame) -> Path:
     return write_parquet_atomic(predictions, folder / TEST_PREDICTIONS)
 

@@ -194,6 +194,28 @@ def record_decision(tracking_uri: str, artifacts: Path, run_id: str, decision: M
             client.log_metric(run_id, f"gate.{role}.{metric}", value)
 
 
+HOLDOUT_TAG = "holdout."  # a version's figures on the test period, as tags
+
+
+def record_holdout_figures(
+    tracking_uri: str, artifacts: Path, version: str, figures: Mapping[str, float]
+) -> None:
+    """``version``'s figures on the test period the gate judged, as tags ``holdout.<metric>``:
+    what the live monitoring holds the served model against."""
+    _, client = _client(tracking_uri, artifacts)
+    for metric, value in figures.items():
+        client.set_model_version_tag(REGISTERED_MODEL, version, HOLDOUT_TAG + metric, str(value))
+
+
+def holdout_figures(tracking_uri: str, artifacts: Path, version: str) -> dict[str, float]:
+    """The figures ``record_holdout_figures`` left on ``version`` (empty: none)."""
+    _, client = _client(tracking_uri, artifacts)
+    tags = client.get_model_version(REGISTERED_MODEL, version).tags
+    return {
+        k.removeprefix(HOLDOUT_TAG): float(v) for k, v in tags.items() if k.startswith(HOLDOUT_TAG)
+    }
+
+
 def load_model(tracking_uri: str, artifacts: Path, version: str):
     """A registered version as an MLflow pyfunc (pandas in, pandas out)."""
     mlflow, _ = _client(tracking_uri, artifacts)

@@ -1,4 +1,9 @@
-"""A window of nights scored by the champion: feature rows per day, predictions, one write."""
+"""A window of nights scored by the champion: feature rows per day, predictions, one write.
+
+Beside the champion, the heuristic baseline given (the newest one trained) scores the same
+rows, so the monitoring follows the model/heuristic ratio live; when the champion is that
+heuristic, its own scores are the baseline's.
+"""
 
 from __future__ import annotations
 
@@ -20,26 +25,47 @@ class ScoredWindow:
     scores: pl.DataFrame  # the rows written, every day of the window
     days: int
     champion: tracking.LoggedModel
+    baseline: tracking.LoggedModel | None
 
 
 def score_window(
-    con: duckdb.DuckDBPyConnection, tracking_uri: str, artifacts: Path, start: date, end: date
+    con: duckdb.DuckDBPyConnection,
+    tracking_uri: str,
+    artifacts: Path,
+    start: date,
+    end: date,
+    baseline_version: str | None = None,
 ) -> ScoredWindow:
     """Score every active maintenance prescription of each day from ``start`` to ``end`` with
-    the MLflow champion, and replace those days of ``scores.rx_refill_scores`` at once."""
+    the MLflow champion (and the baseline ``baseline_version``, when given), and replace
+    those days of ``scores.rx_refill_scores`` (and of the baseline's table) at once."""
     champion = tracking.champion(tracking_uri, artifacts)
     if champion is None:
         raise RuntimeError("no champion model in MLflow: run the training assets first")
-    model = tracking.load_model(tracking_uri, artifacts, champion.version)
+    served = {
+        "champion": (champion, tracking.load_model(tracking_uri, artifacts, champion.version))
+    }
+    baseline = None
+    if baseline_version is not None and baseline_version != champion.version:
+        baseline = tracking.model_version(tracking_uri, artifacts, baseline_version)
+        served["baseline"] = (
+            baseline,
+            tracking.load_model(tracking_uri, artifacts, baseline_version),
+        )
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
-    scored = []
+    scored: dict[str, list[pl.DataFrame]] = {role: [] for role in served}
     for day in days:
         rows = scoring_rows(con, day)
         features = tracking.as_model_input(rows.select(registry.feature_names()))
-        predictions = pl.from_pandas(model.predict(features))
-        scored.append(
-            score_day(rows, predictions, champion.model_name, champion.version, champion.run_id)
-        )
-    scores = pl.concat(scored)
-    replace_days(con, scores, start, end)
-    return ScoredWindow(scores, len(days), champion)
+        for role, (logged, model) in served.items():
+            predictions = pl.from_pandas(model.predict(features))
+            scored[role].append(
+                score_day(rows, predictions, logged.model_name, logged.version, logged.run_id)
+            )
+    scores = pl.concat(scored["champion"])
+    if baseline_version == champion.version:
+        baseline, baseline_scores = champion, scores
+    else:
+        baseline_scores = pl.concat(scored["baseline"]) if baseline else None
+    replace_days(con, scores, start, end, baseline_scores)
+    return ScoredWindow(scores, len(days), champion, baseline)

@@ -12,7 +12,7 @@ from datetime import date
 import duckdb
 import polars as pl
 
-from refill_assets.storage.warehouse import replace_rows
+from refill_assets.storage.warehouse import replace_window
 
 SCORES_TABLE = "scores.rx_refill_scores"
 COLUMNS = {
@@ -30,6 +30,15 @@ COLUMNS = {
     "model_name": "VARCHAR",
     "model_version": "VARCHAR",
     "run_id": "VARCHAR",
+}
+# the heuristic baseline's dates on the same rows, for the live model/heuristic ratio
+BASELINE_TABLE = "monitoring.baseline_scores"
+BASELINE_COLUMNS = {
+    "as_of_date": "DATE",
+    "rx_id": "VARCHAR",
+    "model_name": "VARCHAR",
+    "model_version": "VARCHAR",
+    "predicted_refill_date": "DATE",
 }
 COLUMNS_FROM_ROWS = ("as_of_date", "rx_id", "pet_id", "customer_id", "drug_class", "last_fill_date")
 
@@ -62,11 +71,17 @@ def score_day(
     )
 
 
-def replace_days(con: duckdb.DuckDBPyConnection, scores: pl.DataFrame, start: date, end: date):
-    """Replace the window's days of the scores table with ``scores``, all or nothing."""
-    con.execute("CREATE SCHEMA IF NOT EXISTS scores")
-    columns = ", ".join(f"{name} {kind}" for name, kind in COLUMNS.items())
-    con.execute(f"CREATE TABLE IF NOT EXISTS {SCORES_TABLE} ({columns})")
-    replace_rows(
-        con, SCORES_TABLE, "as_of_date BETWEEN ? AND ?", [start, end], scores.select(list(COLUMNS))
-    )
+def replace_days(
+    con: duckdb.DuckDBPyConnection,
+    scores: pl.DataFrame,
+    start: date,
+    end: date,
+    baseline: pl.DataFrame | None = None,
+):
+    """Replace the window's days of the scores table with ``scores``, and of the baseline's
+    table with ``baseline`` (``score_day`` rows of the heuristic; None: none), each all or
+    nothing."""
+    rows = scores.select(list(COLUMNS))
+    replace_window(con, SCORES_TABLE, COLUMNS, "as_of_date", start, end, rows)
+    rows = None if baseline is None else baseline.select(list(BASELINE_COLUMNS))
+    replace_window(con, BASELINE_TABLE, BASELINE_COLUMNS, "as_of_date", start, end, rows)

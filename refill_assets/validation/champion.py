@@ -11,7 +11,8 @@
    the current champion, re-scored on the same test rows (its judged fit, which never saw
    them: ``tracking.load_judged``);
 4. MLflow: the winner gets the ``champion`` alias (or the heuristic baseline, when there
-   is no champion yet), the challenger's run records the decision;
+   is no champion yet), the challenger's run records the decision, and every candidate's
+   version its test figures (``HOLDOUT_FIGURES``: what the live monitoring compares with);
 5. the validation report and a model card per kind go under ``reports/``.
 
 A candidate whose test predictions are missing or not finite on any row
@@ -42,6 +43,9 @@ from refill_assets.validation.gate import (
     decide,
     undecided,
 )
+
+# each candidate's test-period figures, kept on its MLflow version for the live monitoring
+HOLDOUT_FIGURES = ("mae_days", "coverage_p10_p90", "lapse_roc_auc", "lapse_brier")
 
 
 @dataclass(frozen=True)
@@ -120,6 +124,13 @@ def choose_champion(
     tracking.record_decision(
         tracking_uri, artifacts, found[challenger]["run_id"], decision.as_dict()
     )
+    for row in result.metrics.filter(pl.col("model").is_in(usable)).iter_rows(named=True):
+        tracking.record_holdout_figures(
+            tracking_uri,
+            artifacts,
+            found[row["model"]]["version"],
+            {m: row[m] for m in HOLDOUT_FIGURES if row[m] is not None},
+        )
     in_effect = tracking.champion(tracking_uri, artifacts)
 
     # every test row is followed for the whole horizon (models.split): say so with the window

@@ -79,8 +79,10 @@ def test_jobs_split_history_nights_and_training():
     assert lightgbm in keys("refill_all") and scores not in keys("refill_all")
     assert keys("retrain") >= {lightgbm, dg.AssetKey(["models", "validation"])}
     outreach = dg.AssetKey(["outreach", "refill_outreach_export"])
-    assert keys("score") == {scores, outreach, dg.AssetKey(["published_warehouse"])}
+    monitored = {dg.AssetKey(["monitoring", n]) for n in ("score_outcomes", "performance_daily")}
+    assert keys("score") == {scores, outreach, *monitored, dg.AssetKey(["published_warehouse"])}
     assert outreach in keys("nightly") and outreach not in keys("refill_all")
+    assert monitored <= keys("nightly") and not monitored & keys("refill_all")
     deployed = dg.AssetKey(["deploy", "sagemaker_endpoint"])
     assert keys("deploy_champion") == {deployed}
     assert not any(deployed in keys(j) for j in ("refill_all", "curate", "nightly", "retrain"))

@@ -19,7 +19,7 @@ import pytest
 
 from refill_assets.contract.extracts import EXTRACTS, PII_COLUMNS
 from refill_assets.models.tracking import EXPERIMENT
-from refill_assets.outreach.export import EXPORT_COLUMNS, export_key, export_problems
+from refill_assets.outreach.export import EXPORT_COLUMNS, export_key, export_problems, exported
 from refill_assets.outreach.plan import candidates, plan_contacts
 from refill_assets.storage.layout import Layout
 from tests.support.small_world import refill_env, run_refill
@@ -226,7 +226,7 @@ def test_history_ends_with_the_outreach_export_of_the_last_day(built):
         ).fetchone()
         rows = candidates(con, END)
         assert rows.height == scored  # one candidate per score: the joins add no rows
-        again = plan_contacts(rows, END)
+        again = exported(plan_contacts(rows, END))
     assert contacts.height == again.height > 0
     assert (contacts["contact_on"] == END + timedelta(days=1)).all()
     assert set(contacts["channel"]) <= {"email", "sms"}
@@ -248,3 +248,36 @@ def test_the_champion_packages_for_sagemaker(built, tmp_path):
         manifest = json.load(tar.extractfile("serving.json"))
     assert manifest["model_version"] == version and manifest["kind"] == name
     assert names == {"serving.json", "example.json", *(f"{g}.onnx" for g in manifest["graphs"])}
+
+
+def test_every_score_has_its_outcome_and_the_control_arm_is_held_out(built):
+    assert "monitoring/score_outcomes" in built["stdout"]
+    with duckdb.connect(str(built["warehouse"]), read_only=True) as con:
+        (scored, matched, outcomes) = con.execute(
+            """select (select count(*) from scores.rx_refill_scores),
+                count(o.rx_id), (select count(*) from monitoring.score_outcomes)
+            from scores.rx_refill_scores as s
+            left join monitoring.score_outcomes as o using (as_of_date, rx_id)"""
+        ).fetchone()
+        assert scored == matched == outcomes > 100
+        arms = dict(
+            con.execute(
+                "select arm, count(*) from monitoring.outreach_assignment group by arm"
+            ).fetchall()
+        )
+        contacted = con.execute(
+            "select count(*) from monitoring.score_outcomes where contacted_on is not null"
+        ).fetchone()[0]
+        performance = con.execute(
+            "select status, rows_scored from monitoring.performance_daily"
+        ).fetchall()
+        (baseline,) = con.execute(
+            """select count(*) from monitoring.baseline_scores as b
+            join scores.rx_refill_scores using (as_of_date, rx_id)
+            where b.model_name = 'heuristic'"""
+        ).fetchone()
+    assert baseline == scored  # the heuristic scored the same rows, for the live ratio
+    assert set(arms) <= {"treated", "control"} and arms.get("treated", 0) == contacted > 0
+    exported = pl.read_csv(built["home"] / "exports" / export_key(END))
+    assert exported.height == arms["treated"]  # the file holds the treated arm, no more
+    assert performance == [("provisional", scored)]  # the last day: nothing settled yet

@@ -4,8 +4,8 @@
   days (the single-run backfill; `refill run` without --since).
 - ``curate``: landing to curated warehouse, reports and published copy; no
   models (`refill run --skip-training`: reloading history, tests).
-- ``score``: the scores of one day, the outreach export from them and the
-  analysts' copy after them.
+- ``score``: the scores of one day, the outreach export from them, the
+  monitoring (outcomes settled, live performance) and the analysts' copy after them.
 - ``nightly``: one night: ingestion, dbt, scores with the current champion, the
   outreach export and the published copy; no training, no EDA report (a profile of the history
   that one night barely moves).
@@ -14,9 +14,10 @@
 
 import dagster as dg
 
+# the scores and what follows from them: the export, the outcomes and live performance
 SCORES = dg.AssetSelection.assets(
     ["scores", "rx_refill_scores"], ["outreach", "refill_outreach_export"]
-)
+) | dg.AssetSelection.groups("monitoring")
 PUBLISHED = dg.AssetSelection.assets(["published_warehouse"])
 TRAINING = dg.AssetSelection.groups("features", "models")
 EDA = dg.AssetSelection.assets(["reports", "eda"])

@@ -1,0 +1,64 @@
+"""One night's monitoring, the call the Dagster asset makes: settle the outcomes, recompute
+the days they changed in the daily performance, and judge the served model.
+
+The model judged is the one that scored the latest day (the champion serving now), on its
+own final days (``performance.pooled``), against its own test-period figures, which the
+gate left on its MLflow version (``tracking.holdout_figures``). MLflow is asked only when
+there is something to judge.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from refill_assets.models import tracking
+from refill_assets.monitoring.outcomes import Settled, settle
+from refill_assets.monitoring.performance import (
+    PERFORMANCE_TABLE,
+    Finding,
+    PerformancePolicy,
+    findings,
+    pooled,
+    recompute_days,
+)
+from refill_assets.scoring.scores import SCORES_TABLE
+
+
+@dataclass(frozen=True)
+class Monitored:
+    settled: Settled
+    recomputed: pl.DataFrame  # the performance rows of the days recomputed
+    version: str | None  # the model version judged
+    figures: dict | None  # its pooled final figures (None: not enough settled rows)
+    findings: list[Finding]
+
+
+def monitor(
+    con: duckdb.DuckDBPyConnection,
+    start: date,
+    end: date,
+    tracking_uri: str,
+    artifacts: Path,
+    policy: PerformancePolicy,
+) -> Monitored:
+    settled = settle(con, start, end)
+    recomputed = recompute_days(con, settled.days, settled.through, policy.maturity_days)
+    latest = con.execute(
+        f"SELECT model_version FROM {SCORES_TABLE} ORDER BY as_of_date DESC LIMIT 1"
+    ).fetchone()
+    version = latest[0] if latest else None
+    figures = None
+    if version is not None:
+        performance = con.execute(
+            f"SELECT * FROM {PERFORMANCE_TABLE} WHERE model_version = ?", [version]
+        ).pl()
+        figures = pooled(performance, version, policy)
+    offline = None
+    if figures is not None:
+        offline = tracking.holdout_figures(tracking_uri, artifacts, version).get("mae_days")
+    return Monitored(settled, recomputed, version, figures, findings(figures, offline, policy))
