@@ -42,30 +42,23 @@ def score_window(
     champion = tracking.champion(tracking_uri, artifacts)
     if champion is None:
         raise RuntimeError("no champion model in MLflow: run the training assets first")
-    served = {
-        "champion": (champion, tracking.load_model(tracking_uri, artifacts, champion.version))
-    }
     baseline = None
-    if baseline_version is not None and baseline_version != champion.version:
+    if baseline_version is not None:
         baseline = tracking.model_version(tracking_uri, artifacts, baseline_version)
-        served["baseline"] = (
-            baseline,
-            tracking.load_model(tracking_uri, artifacts, baseline_version),
-        )
+    # by version: a heuristic champion is its own baseline, loaded and run once
+    served = {m.version: m for m in (champion, baseline) if m is not None}
+    models = {v: tracking.load_model(tracking_uri, artifacts, v) for v in served}
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
-    scored: dict[str, list[pl.DataFrame]] = {role: [] for role in served}
+    scored: dict[str, list[pl.DataFrame]] = {v: [] for v in served}
     for day in days:
         rows = scoring_rows(con, day)
         features = tracking.as_model_input(rows.select(registry.feature_names()))
-        for role, (logged, model) in served.items():
-            predictions = pl.from_pandas(model.predict(features))
-            scored[role].append(
-                score_day(rows, predictions, logged.model_name, logged.version, logged.run_id)
+        for version, logged in served.items():
+            predictions = pl.from_pandas(models[version].predict(features))
+            scored[version].append(
+                score_day(rows, predictions, logged.model_name, version, logged.run_id)
             )
-    scores = pl.concat(scored["champion"])
-    if baseline_version == champion.version:
-        baseline, baseline_scores = champion, scores
-    else:
-        baseline_scores = pl.concat(scored["baseline"]) if baseline else None
+    scores = pl.concat(scored[champion.version])
+    baseline_scores = pl.concat(scored[baseline.version]) if baseline else None
     replace_days(con, scores, start, end, baseline_scores)
     return ScoredWindow(scores, len(days), champion, baseline)

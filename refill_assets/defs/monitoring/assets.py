@@ -97,7 +97,7 @@ def monitoring(
         },
     )
     final = done.recomputed.filter(done.recomputed["status"] == "final")
-    numbers = {k: v for k, v in figures.items() if isinstance(v, int | float) and v is not None}
+    numbers = {k: v for k, v in figures.items() if isinstance(v, int | float)}
     yield dg.MaterializeResult(
         asset_key=PERFORMANCE,
         metadata={
