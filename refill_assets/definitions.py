@@ -16,6 +16,7 @@ from refill_assets.defs.automation.jobs import (
     score,
     weekly_retrain,
 )
+from refill_assets.defs.automation.retrain import retrain_when_the_model_slips
 from refill_assets.defs.deploy.assets import (
     champion_deploy_sensor,
     deploy_champion,
@@ -53,6 +54,11 @@ defs = dg.Definitions(
     ],
     jobs=[refill_all, curate, score, nightly_job, retrain, deploy_champion],
     schedules=[nightly, weekly_retrain],
-    sensors=[slack_on_failed_checks, slack_on_run_failure, champion_deploy_sensor],
+    sensors=[
+        slack_on_failed_checks,
+        slack_on_run_failure,
+        champion_deploy_sensor,
+        retrain_when_the_model_slips,  # the monitoring asks for new models
+    ],
     resources=build_resources(),
 )

@@ -17,6 +17,7 @@ class CheckFailure:
     check: str
     severity: str  # ERROR blocks downstream, WARN does not
     description: str
+    look_at: str = ""  # where ops should look first (the check's ``look_at`` metadata)
 
 
 def slack_message(
@@ -27,6 +28,8 @@ def slack_message(
     lines = [f":red_circle: {head} FAILED: {run_error}"] if run_error else [f":warning: {head}"]
     for f in sorted(failures, key=lambda f: (f.severity != "ERROR", f.asset, f.check)):
         lines.append(f"• [{f.severity}] `{f.asset}` check `{f.check}`: {f.description}")
+        if f.look_at:
+            lines.append(f"    ↳ look at: {f.look_at}")
     return {"text": "\n".join(lines)}
 
 

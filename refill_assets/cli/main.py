@@ -3,7 +3,7 @@
 refill simulate --out DIR [--pets N] [--start DATE] [--end DATE] [--seed S] [--family]
     [--shift-from DATE [--shift-transit-days N] [--shift-lateness F]]
 refill run [--landing URI] [--home DIR] [--as-of DATE] [--since DATE] [--skip-training]
-    [--retrain]
+    [--retrain] [--run-config YAML]
 refill import-dispensing --history FILE [--drugs FILE] --out DIR [--columns K=NAME,...]
     [--drug-columns K=NAME,...] [--species dog|cat]
 refill package-champion --out FILE [--home DIR]
@@ -19,6 +19,8 @@ import sys
 import time
 from datetime import date
 from pathlib import Path
+
+import yaml
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -83,6 +85,13 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="with --since: after the night, train every model again, run the gate and score"
         " the last day with the champion it leaves",
+    )
+    r.add_argument(
+        "--run-config",
+        type=Path,
+        metavar="YAML",
+        help="Dagster run config (ops: <op>: config: ...), e.g. the monitoring's thresholds;"
+        " each job takes the ops it runs",
     )
     r.set_defaults(func=_run)
     i = sub.add_parser(
@@ -221,6 +230,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.retrain and (args.since is None or args.skip_training):
         print("refill run: --retrain needs --since (a history run trains anyway) and training")
         return 2
+    run_config = yaml.safe_load(args.run_config.read_text()) if args.run_config else None
     from refill_assets import settings
     from refill_assets.cli.run import run_all
 
@@ -236,6 +246,7 @@ def _run(args: argparse.Namespace) -> int:
             since=args.since,
             training=not args.skip_training,
             retrain=args.retrain,
+            run_config=run_config,
         )
     print(outcome.render(seconds=time.monotonic() - started))
     print(f"    step output:           {log}")

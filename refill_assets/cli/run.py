@@ -5,7 +5,9 @@ backfill, then job ``score`` for the last day. A night (``since``): job
 ``nightly`` over ``since`` … ``as_of``. Without training, the warehouse only:
 job ``curate`` over the history, or a night's ``nightly`` without its scores.
 ``retrain`` with a night: the night's warehouse, then job ``retrain`` (snapshot,
-models, the gate) and the last day's scores from the champion it leaves.
+models, the gate) and the last day's scores from the champion it leaves. A night with
+training follows the retrain sensor's rule (``monitoring.retraining``): when the champion's
+performance or drift checks failed, ``retrain`` and the last day's scores follow by themselves.
 
 The history starts at the first partition (``defs.partitions.START``: the landing zone's
 first delivery day unless REFILL_PARTITIONS_START is set); a landing zone with deliveries
@@ -27,9 +29,11 @@ import dagster as dg
 from refill_assets.contract.extracts import EXTRACTS
 from refill_assets.definitions import defs
 from refill_assets.defs.automation.jobs import SCORES
+from refill_assets.defs.automation.retrain import retrain_decision
 from refill_assets.defs.ingest.assets import RECONCILIATION_CHECK
 from refill_assets.defs.partitions import START
 from refill_assets.defs.resources import SETTINGS, build_resources
+from refill_assets.monitoring.retraining import RetrainDecision
 
 
 @dataclass
@@ -43,6 +47,7 @@ class RunOutcome:
     error: str | None = None
     # the landing zone's reconciliation per extract (files_reconciled checks' metadata)
     files: dict[str, dict] = field(default_factory=dict)
+    retrain: RetrainDecision | None = None  # after a night: did the monitoring ask for one
 
     def render(self, seconds: float) -> str:
         lines = [f"refill run: {'succeeded' if self.success else 'FAILED'} in {seconds:.1f} s"]
@@ -74,6 +79,9 @@ class RunOutcome:
         for (name, severity, desc), assets in same.items():
             also = f" (also {', '.join(assets[1:])})" if len(assets) > 1 else ""
             lines.append(f"    {severity:<5} {assets[0]}:{name}{also} — {desc}")
+        if self.retrain is not None:
+            asked = "requested by the monitoring" if self.retrain.request else "not requested"
+            lines.append(f"  retrain: {asked} — {self.retrain.reason}")
         slowest = sorted(self.step_seconds.items(), key=lambda kv: -kv[1])[:5]
         lines.append("  slowest steps: " + ", ".join(f"{k} {v:.1f} s" for k, v in slowest))
         lines += [
@@ -108,11 +116,21 @@ _SUMMARY_FIELDS = (
     "final_days",
     "live_mae_days",
     "live_heuristic_mae_days",
+    # the monitoring report's headline: the served version's live figures
+    "nights_monitored",
+    "final_nights",
+    "mae_days_settled",
+    "mae_ratio_settled",
+    "mae_ratio_final",
+    "coverage_settled",
+    "late_share_settled",
+    "drifted_share",
+    "capture_in_window_difference",
 )
 
 
 def _fmt(meta: dict) -> str:
-    return ", ".join(f"{k}={v}" for k, v in meta.items())
+    return ", ".join(f"{k}={round(v, 3) if isinstance(v, float) else v}" for k, v in meta.items())
 
 
 def _files(c: dict) -> str:
@@ -142,6 +160,7 @@ def run_all(
     since: date | None = None,
     training: bool = True,
     retrain: bool = False,
+    run_config: dict | None = None,
 ) -> RunOutcome:
     window = delivery_window(as_of, since)
     if isinstance(window, str):
@@ -161,10 +180,25 @@ def run_all(
         runs = [("nightly", start, end, None)]
     outcome = RunOutcome(True, start, end)
     for job_name, first, last, without in runs:
-        _execute(job_name, first, last, instance, outcome, without)
+        run_id = _execute(job_name, first, last, instance, outcome, without, run_config)
         if not outcome.success:
             break
+    if outcome.success and runs[-1][0] == "nightly" and training:
+        _retrain_if_asked(instance, outcome, run_id, end, run_config)
     return outcome
+
+
+def _retrain_if_asked(instance, outcome: RunOutcome, night_run_id: str, end: date, run_config):
+    """What the retrain sensor does after a night (no daemon here): when the champion's
+    performance or drift checks failed and no retrain was requested in the cooldown, train
+    again (the gate decides) and score the last day with the champion it leaves."""
+    failed = [(a, c, d) for a, c, passed, _, d in outcome.checks if not passed]
+    decision = outcome.retrain = retrain_decision(instance, failed)
+    if decision.request:
+        tags = decision.tags(night_run_id)
+        _execute("retrain", end, end, instance, outcome, None, run_config, tags)
+        if outcome.success:
+            _execute("score", end, end, instance, outcome, None, run_config)
 
 
 def _execute(
@@ -174,7 +208,10 @@ def _execute(
     instance,
     outcome: RunOutcome,
     without: dg.AssetSelection | None,
-) -> None:
+    run_config: dict | None = None,
+    tags: dict[str, str] | None = None,
+) -> str:
+    """Run ``job_name`` over ``start``..``end`` into ``outcome``; returns the run's id."""
     job = defs.resolve_job_def(job_name)
     selected = None
     if without is not None:
@@ -182,12 +219,13 @@ def _execute(
         dropped = without.resolve(graph)
         selected = [key for key in job.asset_layer.selected_asset_keys if key not in dropped]
     tags = {
+        **(tags or {}),
         "dagster/asset_partition_range_start": start.isoformat(),
         "dagster/asset_partition_range_end": end.isoformat(),
     }
     quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
     result = job.execute_in_process(
-        run_config=quiet,
+        run_config=quiet | _ops_of(job, run_config),
         instance=instance,
         tags=tags,
         raise_on_error=False,
@@ -221,3 +259,12 @@ def _execute(
                 error = error.cause
             message = error.message.strip().splitlines()[0]
             outcome.error = f"step {event.step_key} failed: {message}"
+    return result.run_id
+
+
+def _ops_of(job: dg.JobDefinition, run_config: dict | None) -> dict:
+    """The part of a user's run config (``refill run --run-config``) that ``job`` has: one
+    file configures every job a run starts, each taking the ops it runs."""
+    ops = (run_config or {}).get("ops", {})
+    mine = {name: c for name, c in ops.items() if job.graph.has_node_named(name)}
+    return {"ops": mine} if mine else {}

@@ -2,7 +2,8 @@
 
 - ``registry``: the feature registry (``FEATURES``), read by training, scoring and reports;
 - ``frame.feature_frame``: features of (rx, as-of day) keys, the one code path;
-- ``examples``: ``training_examples`` (labelled snapshots) and ``scoring_rows``;
+- ``examples``: ``training_examples`` (labelled snapshots), ``scoring_rows`` and
+  ``reference_population`` (the nights a model's drift is measured against);
 - ``snapshot.snapshot_hash``: a content hash of a training snapshot;
 - ``relations_read``: the warehouse relations all of it reads.
 """
@@ -10,6 +11,7 @@
 from refill_assets.features.examples import (
     SAMPLE_SQL,
     SCORING_SQL,
+    reference_population,
     scoring_rows,
     training_examples,
 )
@@ -42,6 +44,7 @@ __all__ = [
     "categorical_names",
     "feature_frame",
     "feature_names",
+    "reference_population",
     "relations_read",
     "scoring_rows",
     "snapshot_hash",

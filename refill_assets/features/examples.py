@@ -7,7 +7,7 @@ truth of marts.refill_intervals); features never do.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import duckdb
 import polars as pl
@@ -145,7 +145,29 @@ def scoring_rows(con: duckdb.DuckDBPyConnection, as_of: date) -> pl.DataFrame:
     """One row per active maintenance prescription on ``as_of`` (the contract's
     definition, as marts.active_maintenance_rx_spans holds it) with its pet, customer
     and the features of ``feature_frame``."""
-    active = con.execute(SCORING_SQL, {"d": as_of}).pl()
+    return _with_features(con, con.execute(SCORING_SQL, {"d": as_of}).pl())
+
+
+def reference_population(
+    con: duckdb.DuckDBPyConnection, last: date, nights: int, rows: int, seed: int
+) -> pl.DataFrame:
+    """A seeded sample of at most ``rows`` of the scoring rows of the ``nights`` days up to
+    ``last``: the population the nightly scoring sees, as it was when a model was trained
+    (its drift reference, ``models.reference``). Not the training examples: those are drawn
+    per fill, the nights hold each active prescription once a day, and history features
+    (counts, tenure) grow over the whole span they cover. A week, so that weekday rhythms are
+    in; the keys are sampled before the features are built, so it costs one small build."""
+    keys = pl.concat(
+        con.execute(SCORING_SQL, {"d": last - timedelta(days=i)}).pl() for i in range(nights)
+    )
+    if keys.is_empty():
+        raise ValueError(f"no active maintenance prescription in the {nights} nights to {last}")
+    if keys.height > rows:
+        keys = keys.sample(n=rows, seed=seed)
+    return _with_features(con, keys)
+
+
+def _with_features(con: duckdb.DuckDBPyConnection, active: pl.DataFrame) -> pl.DataFrame:
     features = feature_frame(con, active.select("rx_id", "as_of_date"))
     return pl.concat([active.select("pet_id", "customer_id"), features], how="horizontal").select(
         "rx_id",

@@ -77,7 +77,9 @@ def package_logged(
     """The bundle logged with ``logged``'s run, downloaded into ``workdir`` and packaged as
     ``out`` stamped with its version; returns the downloaded bundle folder (its example is
     the deploy's smoke request), or None when the run has no ONNX export."""
-    bundle = tracking.download_bundle(tracking_uri, artifacts, logged.run_id, workdir)
+    bundle = tracking.download_artifact(
+        tracking_uri, artifacts, logged.run_id, "onnx/onnx", workdir
+    )
     if bundle is not None:
         package(bundle, logged.version, out)
     return bundle

@@ -3,8 +3,9 @@
 ``build_candidate`` is what the training asset of each model kind runs: train on the
 snapshot's time split and predict its test period, then refit the same recipe on the whole
 snapshot to serve (``models.train``), keep an ONNX export only when it predicts the test
-period like the native serving model (``ONNX_PARITY_DAYS``), log the run and register a
-version in MLflow, and leave ``model.json`` and the test predictions for validation.
+period like the native serving model (``ONNX_PARITY_DAYS``), log the run with the reference
+sample the nightly drift reads (``models.reference``) and register a version in MLflow, and
+leave ``model.json`` and the test predictions for validation.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import polars as pl
 
 from refill_assets.features import registry
 from refill_assets.models import records, tracking
+from refill_assets.models.reference import write_reference
 from refill_assets.models.schema import SERVED_KINDS
 from refill_assets.models.split import Split, time_split
 from refill_assets.storage.layout import Layout
@@ -56,10 +58,13 @@ def build_candidate(
     categorical = registry.categorical_names()
     numeric = [n for n in registry.feature_names() if n not in categorical]
     trained = train(kind, split, numeric, categorical, seed=seed, n_trials=n_trials, refit_on=frame)
-    del frame
     folder = layout.model_dir(kind)
+    # what the nightly drift holds this version's nights against
+    population = pl.read_parquet(layout.reference_population)
+    files = {"reference": write_reference(trained.model, population, folder)}
+    del frame
     records.write_test_predictions(folder, trained.test_predictions)
-    files, parity = {}, None
+    parity = None
     if kind in SERVED_KINDS:
         export = export_onnx(trained.model)
         parity = max_abs_diff_days(
@@ -96,4 +101,6 @@ def build_candidate(
         "serving_window": f"{split.train['as_of_date'].min()} … {split.data_end}",
     }
     records.write_record(folder, record)
-    return Candidate(record, trained.seconds, parity, bool(files), trained.tuning_trials, digest)
+    return Candidate(
+        record, trained.seconds, parity, "onnx" in files, trained.tuning_trials, digest
+    )

@@ -234,17 +234,21 @@ def load_judged(tracking_uri: str, artifacts: Path, logged: LoggedModel):
         return load_model(tracking_uri, artifacts, logged.version)
 
 
-def download_bundle(tracking_uri: str, artifacts: Path, run_id: str, dest: Path) -> Path | None:
-    """The serving bundle (``refill_assets.models.bundle``) logged with run ``run_id``,
-    downloaded into ``dest``; None when the run has none (a model without an ONNX export)."""
+def download_artifact(
+    tracking_uri: str, artifacts: Path, run_id: str, path: str, dest: Path
+) -> Path | None:
+    """The artifact ``path`` (``folder/name``) of run ``run_id``, downloaded into ``dest``;
+    None when the run has none (a model without an ONNX export, a version trained before
+    its reference sample was kept)."""
     mlflow, client = _client(tracking_uri, artifacts)
-    if not any(a.path == "onnx/onnx" for a in client.list_artifacts(run_id, "onnx")):
+    folder = path.rpartition("/")[0]
+    if not any(a.path == path for a in client.list_artifacts(run_id, folder)):
         return None
     dest.mkdir(parents=True, exist_ok=True)
-    path = mlflow.artifacts.download_artifacts(
-        run_id=run_id, artifact_path="onnx/onnx", dst_path=str(dest)
+    local = mlflow.artifacts.download_artifacts(
+        run_id=run_id, artifact_path=path, dst_path=str(dest)
     )
-    return Path(path)
+    return Path(local)
 
 
 def model_version(tracking_uri: str, artifacts: Path, version: str) -> LoggedModel:

@@ -1,5 +1,7 @@
 """One night's monitoring, the call the Dagster asset makes: settle the outcomes, recompute
-the days they changed in the daily performance, and judge the served model.
+the days they changed in the daily performance, judge the served model, recompute the pilot
+KPIs by arm, and write the monitoring report. (The night's drift is measured while the
+scores are made: ``nightly_drift``.)
 
 The model judged is the one that scored the latest day (the champion serving now), on its
 own final days (``performance.pooled``), against its own test-period figures, which the
@@ -17,6 +19,7 @@ import duckdb
 import polars as pl
 
 from refill_assets.models import tracking
+from refill_assets.monitoring.kpis import write_kpis
 from refill_assets.monitoring.outcomes import Settled, settle
 from refill_assets.monitoring.performance import (
     PERFORMANCE_TABLE,
@@ -26,6 +29,7 @@ from refill_assets.monitoring.performance import (
     pooled,
     recompute_days,
 )
+from refill_assets.monitoring.report import Report, build_monitoring_report
 from refill_assets.scoring.scores import SCORES_TABLE
 
 
@@ -36,6 +40,9 @@ class Monitored:
     version: str | None  # the model version judged
     figures: dict | None  # its pooled final figures (None: not enough settled rows)
     findings: list[Finding]
+    kpis: pl.DataFrame | None  # monitoring.pilot_kpis (None: no order delivered yet)
+    response: pl.DataFrame | None  # monitoring.outreach_response
+    report: Report
 
 
 def monitor(
@@ -45,6 +52,7 @@ def monitor(
     tracking_uri: str,
     artifacts: Path,
     policy: PerformancePolicy,
+    report_path: Path,
 ) -> Monitored:
     settled = settle(con, start, end)
     recomputed = recompute_days(con, settled.days, settled.through, policy.maturity_days)
@@ -61,4 +69,9 @@ def monitor(
     offline = None
     if figures is not None:
         offline = tracking.holdout_figures(tracking_uri, artifacts, version).get("mae_days")
-    return Monitored(settled, recomputed, version, figures, findings(figures, offline, policy))
+    kpis = response = None  # no order delivered yet: no outcome, no KPI
+    if settled.through is not None:
+        kpis, response = write_kpis(con, settled.through)
+    report = build_monitoring_report(con, report_path, model_version=version, policy=policy)
+    judged = findings(figures, offline, policy)
+    return Monitored(settled, recomputed, version, figures, judged, kpis, response, report)

@@ -7,6 +7,7 @@ heuristic, its own scores are the baseline's.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -18,6 +19,9 @@ from refill_assets.features import registry
 from refill_assets.features.examples import scoring_rows
 from refill_assets.models import tracking
 from refill_assets.scoring.scores import replace_days, score_day
+
+# called with a day, its feature rows and the champion's predictions on them
+Observer = Callable[[date, pl.DataFrame, pl.DataFrame], None]
 
 
 @dataclass(frozen=True)
@@ -35,10 +39,14 @@ def score_window(
     start: date,
     end: date,
     baseline_version: str | None = None,
+    observe: Observer | None = None,
 ) -> ScoredWindow:
     """Score every active maintenance prescription of each day from ``start`` to ``end`` with
     the MLflow champion (and the baseline ``baseline_version``, when given), and replace
-    those days of ``scores.rx_refill_scores`` (and of the baseline's table) at once."""
+    those days of ``scores.rx_refill_scores`` (and of the baseline's table) at once.
+
+    ``observe(day, features, predictions)``, when given, sees each day's feature rows and
+    the champion's predictions on them (the drift watch), so they are built only once."""
     champion = tracking.champion(tracking_uri, artifacts)
     if champion is None:
         raise RuntimeError("no champion model in MLflow: run the training assets first")
@@ -58,6 +66,8 @@ def score_window(
             scored[version].append(
                 score_day(rows, predictions, logged.model_name, version, logged.run_id)
             )
+            if observe is not None and version == champion.version:
+                observe(day, rows, predictions)
     scores = pl.concat(scored[champion.version])
     baseline_scores = pl.concat(scored[baseline.version]) if baseline else None
     replace_days(con, scores, start, end, baseline_scores)

@@ -35,6 +35,11 @@ class Layout:
         return self.home / "features" / "training_snapshot.parquet"
 
     @property
+    def reference_population(self) -> Path:
+        """The last nights' scoring rows of the snapshot's data (the models' drift reference)."""
+        return self.home / "features" / "reference_population.parquet"
+
+    @property
     def snapshot_digest(self) -> Path:
         """The snapshot's content hash, so each model logs it without rehashing."""
         return self.snapshot.with_suffix(".sha256")

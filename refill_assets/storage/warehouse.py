@@ -57,13 +57,23 @@ def replace_rows(
     """Delete ``table``'s rows matching ``where`` (with ``params``) and insert ``rows`` (None:
     none) by column name, in one transaction: a re-run replaces exactly, a crash leaves the
     old rows."""
+    replace_together(con, [(table, where, params, rows)])
+
+
+def replace_together(
+    con: duckdb.DuckDBPyConnection,
+    replacements: list[tuple[str, str, list | dict, pl.DataFrame | None]],
+) -> None:
+    """``replace_rows`` of several tables (table, where, params, rows) in one transaction:
+    tables that are read together change together."""
     con.execute("BEGIN TRANSACTION")
     try:
-        con.execute(f"DELETE FROM {table} WHERE {where}", params)
-        if rows is not None and rows.height:
-            con.register("incoming", rows)
-            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming")
-            con.unregister("incoming")
+        for table, where, params, rows in replacements:
+            con.execute(f"DELETE FROM {table} WHERE {where}", params)
+            if rows is not None and rows.height:
+                con.register("incoming", rows)
+                con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming")
+                con.unregister("incoming")
     except BaseException:
         con.execute("ROLLBACK")
         raise

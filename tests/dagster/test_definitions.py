@@ -79,7 +79,16 @@ def test_jobs_split_history_nights_and_training():
     assert lightgbm in keys("refill_all") and scores not in keys("refill_all")
     assert keys("retrain") >= {lightgbm, dg.AssetKey(["models", "validation"])}
     outreach = dg.AssetKey(["outreach", "refill_outreach_export"])
-    monitored = {dg.AssetKey(["monitoring", n]) for n in ("score_outcomes", "performance_daily")}
+    monitored = {
+        dg.AssetKey(["monitoring", n])
+        for n in (
+            "score_outcomes",
+            "performance_daily",
+            "feature_drift",
+            "pilot_kpis",
+            "outreach_response",
+        )
+    } | {dg.AssetKey(["reports", "monitoring"])}
     assert keys("score") == {scores, outreach, *monitored, dg.AssetKey(["published_warehouse"])}
     assert outreach in keys("nightly") and outreach not in keys("refill_all")
     assert monitored <= keys("nightly") and not monitored & keys("refill_all")

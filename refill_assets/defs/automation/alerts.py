@@ -26,9 +26,14 @@ def failed_checks(instance: dg.DagsterInstance, run_id: str) -> list[CheckFailur
                     ev.check_name,
                     ev.severity.value,
                     ev.description or "",
+                    _text(ev.metadata.get("look_at")),
                 )
             )
     return failures
+
+
+def _text(value: dg.MetadataValue | None) -> str:
+    return "" if value is None else str(value.value)
 
 
 def _alert(

@@ -1,19 +1,27 @@
-"""``monitoring/score_outcomes`` and ``monitoring/performance_daily``: what happened after each
-score, and how the served model does live (``refill_assets.monitoring``)."""
+"""The monitoring, one step after the night's scores and export (``refill_assets.monitoring``):
+what happened after each score (``monitoring/score_outcomes``), how the served model does live
+(``monitoring/performance_daily`` and its checks), the pilot's KPIs by arm
+(``monitoring/pilot_kpis``, ``monitoring/outreach_response``) and the report of it all
+(``reports/monitoring``). One step, not five: they read each other's tables within the night,
+and each step costs Dagster bookkeeping."""
 
 import dagster as dg
 
 from refill_assets.defs.outreach.assets import OUTREACH
 from refill_assets.defs.partitions import daily, single_run, window
 from refill_assets.defs.resources import WAREHOUSE_POOL, ModelStore, WarehouseResource
-from refill_assets.defs.scoring.assets import SCORES
+from refill_assets.defs.scoring.assets import DRIFT, SCORES
 from refill_assets.monitoring.nightly import monitor
 from refill_assets.monitoring.performance import PerformancePolicy
 from refill_assets.storage.warehouse import connect
 
 OUTCOMES = dg.AssetKey(["monitoring", "score_outcomes"])
 PERFORMANCE = dg.AssetKey(["monitoring", "performance_daily"])
+KPIS = dg.AssetKey(["monitoring", "pilot_kpis"])
+RESPONSE = dg.AssetKey(["monitoring", "outreach_response"])
+REPORT = dg.AssetKey(["reports", "monitoring"])
 DEFAULTS = PerformancePolicy()
+REPORT_FILE = "monitoring.html"
 CHECKS = {
     "live_mae": "Live MAE of the served model within the tolerance of its test-period MAE.",
     "beats_heuristic": "Live model/heuristic MAE on the same refills at most 1 - the gate's "
@@ -22,6 +30,18 @@ CHECKS = {
     "late_share": "Share of refills later than predicted within 0.40-0.60 (a shift shows here "
     "first).",
     "lapse_calibration": "Expected calibration error of the lapse probability below the limit.",
+}
+
+# what ops should open first when a check fails (Slack shows it under the failure)
+_DAILY = "monitoring.performance_daily (published warehouse), final days of the served version"
+LOOK_AT = {
+    "live_mae": f"{_DAILY}: mae_days by as_of_date; then monitoring.feature_drift for what moved",
+    "beats_heuristic": f"{_DAILY}: mae_days vs heuristic_mae_days; the gate's report for the "
+    "offline ratio",
+    "interval_coverage": f"{_DAILY}: coverage_p10_p90 and bias_days (a shift moves both)",
+    "late_share": f"{_DAILY}: late_share and bias_days by day (owners or carriers slower "
+    "than the model learnt show here first)",
+    "lapse_calibration": f"{_DAILY}: lapse_calibration_error and lapse_rate by day",
 }
 
 
@@ -63,6 +83,33 @@ class MonitoringConfig(dg.Config):
             "coverage, late share, lapse AUC/Brier/calibration, the heuristic's MAE; final "
             "or provisional.",
         ),
+        dg.AssetSpec(
+            KPIS,
+            deps=[OUTCOMES, dg.AssetKey(["marts", "adherence_monthly"])],
+            group_name="monitoring",
+            kinds={"duckdb"},
+            description="The pilot KPIs by arm and month (capture in the outreach window, "
+            "wasted contacts, on-time refills, lapse, PDC >= 0.8, churn proxy): treated, "
+            "control, the difference and its 95% CI clustered by owner.",
+        ),
+        dg.AssetSpec(
+            RESPONSE,
+            deps=[OUTREACH],
+            group_name="monitoring",
+            kinds={"duckdb"},
+            description="Outreach response by month and channel: the treated arm's messages "
+            "opened, clicked and followed by an order within 14 days; the control arm's "
+            "order rate beside it.",
+        ),
+        dg.AssetSpec(
+            REPORT,
+            deps=[PERFORMANCE, DRIFT, KPIS, RESPONSE],
+            group_name="monitoring",
+            kinds={"html"},
+            description="The monitoring report: daily MAE model vs heuristic (final and "
+            "provisional), coverage and late share in their bands, the drift heat map, the "
+            "KPIs by arm with intervals, response by channel.",
+        ),
     ],
     check_specs=[
         dg.AssetCheckSpec(name, asset=PERFORMANCE, description=text)
@@ -85,6 +132,7 @@ def monitoring(
             models.tracking_uri,
             models.layout.mlflow_artifacts,
             config.policy(),
+            warehouse.layout.reports / REPORT_FILE,
         )
     settled, figures = done.settled, done.figures or {}
     yield dg.MaterializeResult(
@@ -107,6 +155,20 @@ def monitoring(
             **{f"live_{k}": float(v) for k, v in numbers.items()},
         },
     )
+    yield dg.MaterializeResult(asset_key=KPIS, metadata=_kpi_metadata(done.kpis))
+    response = done.response
+    yield dg.MaterializeResult(
+        asset_key=RESPONSE, metadata={"rows": 0 if response is None else response.height}
+    )
+    headline = done.report.headline
+    yield dg.MaterializeResult(
+        asset_key=REPORT,
+        metadata={
+            "path": dg.MetadataValue.path(str(done.report.path)),
+            # numbers only: the UI plots each over the runs
+            **{k: float(v) for k, v in headline.items() if isinstance(v, int | float)},
+        },
+    )
     for finding in done.findings:
         yield dg.AssetCheckResult(
             asset_key=PERFORMANCE,
@@ -114,5 +176,18 @@ def monitoring(
             passed=finding.passed,
             severity=dg.AssetCheckSeverity.WARN,
             description=finding.message,
-            metadata={"look_at": "monitoring.performance_daily in the published warehouse"},
+            metadata={"look_at": LOOK_AT[finding.name]},
         )
+
+
+def _kpi_metadata(kpis) -> dict:
+    """The whole pilot's treated - control difference of each KPI and its interval."""
+    if kpis is None or kpis.is_empty():
+        return {"rows": 0}
+    pooled = kpis.filter(kpis["period"] == "all")
+    meta: dict = {"rows": kpis.height}
+    for row in pooled.iter_rows(named=True):  # one row per KPI: six
+        for field in ("treated", "control", "difference", "ci_low", "ci_high"):
+            if row[field] is not None:
+                meta[f"{row['kpi']}_{field}"] = float(row[field])
+    return meta

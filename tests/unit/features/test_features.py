@@ -17,6 +17,7 @@ from refill_assets.features import (
     categorical_names,
     feature_frame,
     feature_names,
+    reference_population,
     scoring_rows,
     snapshot_hash,
     training_examples,
@@ -143,6 +144,21 @@ def test_scoring_rows_are_the_active_prescriptions_of_the_day(con):
     together = scored.join(active, on="rx_id", suffix="_active")
     assert (together["last_fill_date"] == together["last_fill_date_active"]).all()
     assert set(feature_names()) <= set(scored.columns)
+
+
+def test_the_reference_population_is_a_sample_of_the_last_nights_scoring_rows(con):
+    last = date(2025, 3, 15)
+    whole = reference_population(con, last, nights=7, rows=10**9, seed=0)
+    nights = pl.concat(scoring_rows(con, last - timedelta(days=i)) for i in range(7))
+    assert whole.columns == nights.columns
+    assert whole.sort("as_of_date", "rx_id").equals(nights.sort("as_of_date", "rx_id"))
+    sample = reference_population(con, last, nights=7, rows=500, seed=1)
+    assert sample.height == 500
+    assert sample.equals(reference_population(con, last, nights=7, rows=500, seed=1))
+    # a row of the sample is the night's row: the features are built for the sampled keys
+    assert sample.join(nights, on=nights.columns, how="semi", nulls_equal=True).height == 500
+    with pytest.raises(ValueError, match="no active maintenance prescription"):
+        reference_population(con, date(2020, 1, 1), nights=7, rows=500, seed=1)
 
 
 def test_snapshot_hash_ignores_order_and_sees_values(examples):

@@ -13,7 +13,6 @@ from refill_assets.monitoring.drift import (
     feature_drift,
     population_stability_index,
     prediction_drift,
-    reference_sample,
     summarize,
 )
 
@@ -197,6 +196,18 @@ def test_a_numeric_feature_all_null_on_one_side_drifts_by_psi():
     assert row["drifted"]
 
 
+def test_a_feature_on_few_rows_is_judged_by_psi_alone():
+    """150 values a side (under ``min_values``): a half-std move is no Wasserstein verdict."""
+    few = pl.Series([None] * (ROWS - 150), dtype=pl.Float64)
+    reference = _frame(1).with_columns(weight_kg=pl.concat([few, _frame(1)["weight_kg"][:150]]))
+    moved = _frame(2)["weight_kg"][:150] + WEIGHT_STD / 2
+    current = _frame(2).with_columns(weight_kg=pl.concat([few, moved]))
+    row = _row(feature_drift(reference, current, SOME), "weight_kg")
+    assert row["wasserstein"] is None and row["statistic"] == "psi"
+    judged = feature_drift(reference, current, SOME, DriftPolicy(min_values=100))
+    assert _row(judged, "weight_kg")["wasserstein"] > 0.3  # with a lower bar, it is judged
+
+
 # -- predictions and the summary -----------------------------------------------------------
 
 
@@ -301,23 +312,6 @@ def test_a_policy_that_cannot_work_is_refused():
         DriftPolicy(bins=1)
     with pytest.raises(ValueError, match="js_threshold"):
         DriftPolicy(js_threshold=0)
-
-
-# -- the reference sample ------------------------------------------------------------------
-
-
-def test_reference_sample_is_seeded_and_bounded():
-    frame = _frame(1).with_row_index("row")
-    first, again = reference_sample(frame, rows=500, seed=7), reference_sample(frame, 500, 7)
-    assert first.height == 500
-    assert first.equals(again)
-    assert not first.equals(reference_sample(frame, rows=500, seed=8))
-    assert first["row"].n_unique() == 500  # without replacement
-    assert reference_sample(frame, rows=ROWS + 1).equals(frame)  # smaller: the whole frame
-    with pytest.raises(ValueError, match="empty frame"):
-        reference_sample(frame.head(0))
-    with pytest.raises(ValueError, match="at least 1 row"):
-        reference_sample(frame, rows=0)
 
 
 # -- the whole registry --------------------------------------------------------------------
