@@ -6,5 +6,11 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 
-for script in ("bench_simulate.py", "bench_ingest.py", "bench_models.py", "bench_service.py"):
+for script in (
+    "bench_simulate.py",
+    "bench_ingest.py",
+    "bench_models.py",
+    "bench_monitoring.py",
+    "bench_service.py",
+):
     subprocess.run([sys.executable, str(HERE / script), *sys.argv[1:]], check=True)

@@ -61,6 +61,7 @@ samples as (
 
 select
     s.rx_id, s.as_of_date, s.order_id, s.pet_id, s.customer_id,
+    date_diff('day', s.window_start, s.window_end) as window_days,
     date_diff('day', s.as_of_date, s.next_fill_date) as days_to_refill,
     coalesce(date_diff('day', s.as_of_date, s.next_fill_date) <= $horizon, false) as refilled,
     case
@@ -79,6 +80,9 @@ order by s.rx_id, s.as_of_date
 """
 
 LABELS = ("days_to_refill", "duration_days", "refilled", "lapse")
+# the nights its fill is the latest known one: the nightly scoring sees an example's fill that
+# many times, a sample of the snapshot once, so it weighs a figure as the nights would
+NIGHTS = "window_days"
 
 # the prescriptions active on $d (the contract's definition, as the spans mart holds it)
 SCORING_SQL = """
@@ -111,7 +115,7 @@ def training_examples(
     features = feature_frame(con, sampled.select("rx_id", "as_of_date"))
     return (
         pl.concat(
-            [sampled.select("pet_id", "customer_id", "order_id", *LABELS), features],
+            [sampled.select("pet_id", "customer_id", "order_id", *LABELS, NIGHTS), features],
             how="horizontal",
         )
         # the fill the window was drawn for must be the latest fill known that day
@@ -136,7 +140,10 @@ def training_examples(
             "customer_id",
             *LABELS,
             "cycle_days",
-            pl.exclude("rx_id", "as_of_date", "pet_id", "customer_id", *LABELS, "cycle_days"),
+            NIGHTS,
+            pl.exclude(
+                "rx_id", "as_of_date", "pet_id", "customer_id", *LABELS, "cycle_days", NIGHTS
+            ),
         )
     )
 

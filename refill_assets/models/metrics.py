@@ -23,6 +23,9 @@ import numpy as np
 import polars as pl
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 
+from refill_assets.contract.rules import HORIZON_DAYS
+from refill_assets.features.examples import NIGHTS
+
 SEGMENTS = ("species", "drug_class", "cycle_days", "channel", "autoship")
 PREDICTIONS = ("predicted_days_to_refill", "p10_days", "p90_days", "lapse_probability")
 SHOWN_ROWS = 5  # how many of the offending rows an error names
@@ -123,6 +126,25 @@ def _evaluate_joined(df: pl.DataFrame) -> dict:
 def evaluate(pred: pl.DataFrame, frame: pl.DataFrame) -> dict:
     """All headline metrics in one dict (see the module doc for the rows each uses)."""
     return _evaluate_joined(_joined(pred, frame))
+
+
+def nightly_mae(pred: pl.DataFrame, frame: pl.DataFrame) -> float | None:
+    """The MAE in days as the nightly scoring would measure it: each example weighted by the
+    nights its fill is the latest known (``features.examples.NIGHTS``), since a night holds
+    every active prescription once and the snapshot samples each fill a fixed number of times.
+    Long waits fill many nights, so this is the figure live monitoring can be held to. None for
+    a frame without the column (a snapshot made before it was kept)."""
+    if NIGHTS not in frame.columns:
+        return None
+    # the live error is of refills within the horizon (the contract's error_days)
+    refill = pl.col("days_to_refill")
+    seen = _joined(pred, frame).filter(
+        refill.is_not_null() & (refill <= HORIZON_DAYS) & (pl.col(NIGHTS) > 0)
+    )
+    if seen.is_empty():
+        return None
+    error = (pl.col("predicted_days_to_refill") - pl.col("days_to_refill")).abs()
+    return seen.select((error * pl.col(NIGHTS)).sum() / pl.col(NIGHTS).sum()).item()
 
 
 def by_segment(

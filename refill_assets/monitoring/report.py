@@ -69,7 +69,7 @@ def build_monitoring_report(
     drift_policy: DriftPolicy = DEFAULT_DRIFT_POLICY,
 ) -> Report:
     """Write the page to ``path``; ``model_version``: the version the headline is about (None:
-    the one that scored the latest day)."""
+    the latest with a settled refill, ``_served``)."""
     perf, drift, kpis, response = (_read(con, t) for t in COLUMNS)
     version = model_version or _served(perf, drift)
     sections = [
@@ -106,7 +106,11 @@ def _absent(frame: pl.DataFrame | None, table: str) -> str | None:
 
 
 def _served(perf: pl.DataFrame | None, drift: pl.DataFrame | None) -> str | None:
-    # the latest day's version; on a day scored by two versions, the one that scored most rows
+    """The version the headline is about: the latest one with a settled refill (a champion
+    promoted tonight has none yet, and its headline would be empty), else the latest day's;
+    on a day scored by two versions, the one that scored most rows."""
+    if perf is not None and not (judged := perf.filter(pl.col("rows_refilled") > 0)).is_empty():
+        return judged.sort("as_of_date", "rows_scored")["model_version"][-1]
     for frame, rows in ((perf, "rows_scored"), (drift, "current_rows")):
         if frame is not None and not frame.is_empty():
             return frame.sort("as_of_date", rows)["model_version"][-1]

@@ -69,6 +69,15 @@ def _tiny() -> tuple[pl.DataFrame, pl.DataFrame]:
     return frame, pred
 
 
+def test_the_nightly_mae_weighs_each_example_by_its_nights():
+    frame, pred = _tiny()
+    # errors 5, 8, (no refill), 1 on 10, 30, 5, 10 nights: the long window weighs most
+    nights = frame.with_columns(window_days=pl.Series([10, 30, 5, 10]))
+    assert metrics.nightly_mae(pred, nights) == pytest.approx((50 + 240 + 10) / 50)
+    assert metrics.evaluate(pred, nights)["mae_days"] == pytest.approx(14 / 3)  # unweighted
+    assert metrics.nightly_mae(pred, frame) is None  # a snapshot without the column
+
+
 def test_evaluate_uses_only_rows_with_known_outcomes():
     frame, pred = _tiny()
     out = metrics.evaluate(pred, frame)

@@ -184,7 +184,7 @@ def test_the_full_report(con, tmp_path):
     assert "not written yet" not in page and "No final scoring day yet" not in page
 
     h = report.headline
-    assert h["model_version"] == "7"  # the version that scored the latest day
+    assert h["model_version"] == "7"  # the latest version with a settled refill
     assert (h["nights_monitored"], h["final_nights"]) == (6, 4)
     # final days of version 7: days 3 and 4, weighted by their settled refills
     assert h["days_final"] == 2 and h["rows_refilled_final"] == 400
@@ -214,6 +214,19 @@ def test_the_headline_follows_the_version_asked(con, tmp_path):
     h = build_monitoring_report(con, tmp_path / "m.html", model_version="6").headline
     assert h["model_version"] == "6"
     assert h["mae_days_final"] == pytest.approx(9.0) and h["mae_ratio_final"] == 0.9
+
+
+def test_a_champion_promoted_tonight_leaves_the_headline_to_the_one_it_replaced(con, tmp_path):
+    _performance_table(con)
+    con.execute(
+        f"INSERT INTO {PERFORMANCE_TABLE} (as_of_date, model_name, model_version, status,"
+        " rows_scored, rows_settled, rows_refilled, rows_lapse_known, through)"
+        " VALUES (?, 'lightgbm', '8', 'provisional', 900, 0, 0, 0, ?)",
+        [_day(7), _day(7)],
+    )
+    h = build_monitoring_report(con, tmp_path / "m.html").headline
+    assert h["model_version"] == "7"  # v8 scored the last day but has nothing settled yet
+    assert h["mae_days_final"] == pytest.approx((100 * 5 + 300 * 4) / 400)
 
 
 def test_a_young_warehouse_says_what_is_not_there_yet(con, tmp_path):
