@@ -46,7 +46,8 @@ COLUMNS_FROM_ROWS = ("as_of_date", "rx_id", "pet_id", "customer_id", "drug_class
 def score_day(
     rows: pl.DataFrame, predictions: pl.DataFrame, model_name: str, version: str, run_id: str
 ) -> pl.DataFrame:
-    """``rows``: scoring_rows of one day; ``predictions``: the model's output, same order."""
+    """``rows``: scoring_rows (of one day or more); ``predictions``: the model's output, in the
+    same order."""
     on = pl.col("as_of_date")
 
     def date_after(days: str) -> pl.Expr:
