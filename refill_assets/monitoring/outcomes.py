@@ -9,8 +9,11 @@ Settling, each night, without recomputing history. A score row's outcome changes
 
 - its prescription gets news (an order version delivered after the last settling: a new
   fill, a late-delivered one, a cancellation): every row of that rx is recomputed;
-- it is not settled yet (its lapse or its 120-day follow-up may be decided by the new day):
-  recomputed;
+- time decides it: its lapse is undecided and the new delivery day reaches its run-out +
+  the lapse grace, or it is unsettled and the day reaches its 120-day follow-up (the only
+  parts of an outcome that change without news; on the large world after 30 nights, every
+  unsettled row recomputed was 81 % of the table, 7.9 s a night, and the share grows with
+  the 120 days of unsettled rows);
 - it is new (a scoring day not in the table yet, or a day of the run's window, re-scored).
 
 Everything else is left as it is. A run whose window starts on or before the last
@@ -163,7 +166,9 @@ where rx_id in (select rx_id from raw.rx_orders where _dt > $watermark)
         select distinct as_of_date from {SCORES_TABLE}
         except select distinct as_of_date from {OUTCOMES_TABLE})
 union
-select as_of_date, rx_id from {OUTCOMES_TABLE} where not settled
+select as_of_date, rx_id from {OUTCOMES_TABLE}
+where (lapsed is null and $through >= run_out_date + {LAPSE_GRACE_DAYS})
+    or (not settled and $through >= as_of_date + {HORIZON_DAYS})
 """
 
 
@@ -177,7 +182,8 @@ def settle(con: duckdb.DuckDBPyConnection, start: date, end: date) -> Settled:
     todo_sql = f"select distinct as_of_date, rx_id from {SCORES_TABLE}" if full else _INCREMENT_SQL
     con.execute("BEGIN TRANSACTION")
     try:
-        params = {} if full else {"watermark": watermark, "start": start, "end": end}
+        params = {"watermark": watermark, "start": start, "end": end, "through": through}
+        params = {} if full else params
         con.execute(f"CREATE OR REPLACE TEMP TABLE todo AS {todo_sql}", params)
         if full:
             con.execute(f"DELETE FROM {OUTCOMES_TABLE}")
