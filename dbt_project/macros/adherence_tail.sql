@@ -15,25 +15,27 @@
 
 {% macro tail_relation() -%}staging.{{ this.identifier }}__open_tail{%- endmacro %}
 
-{#- Pre-hook: the changed rx lose all their rows, the open rx their tail months. -#}
+{#- Pre-hook: the changed rx lose all their rows, the open rx their tail months
+    (month_from is one month for all of them). -#}
 {% macro replace_changed_rx_and_open_tails() %}
     {%- if keyed_incremental_run() -%}
-        create or replace table {{ changes_relation() }} as
-            select distinct rx_id from ({{ changed_rx() }}) where rx_id is not null;
-        create or replace table {{ tail_relation() }} as
+        {% call create_scratch_table(changes_relation()) -%}
+            select distinct rx_id from ({{ changed_rx() }}) as changes where rx_id is not null
+        {%- endcall %}
+        {% call create_scratch_table(tail_relation()) -%}
             with previous as (select max(period_end) as data_end from {{ this }})
             select
                 intervals.rx_id,
-                cast(date_trunc(
-                    'month', previous.data_end - {{ var('on_time_days') }}
-                ) as date) as month_from
+                {{ trunc_date('month', add_days('previous.data_end', -var('on_time_days'))) }} as month_from
             from {{ ref('refill_intervals') }} as intervals, previous
             where intervals.is_censored
                 and (intervals.lapse_deadline is null or intervals.lapse_deadline >= previous.data_end)
-                and intervals.rx_id not in (select rx_id from {{ changes_relation() }});
+                and intervals.rx_id not in (select rx_id from {{ changes_relation() }})
+        {%- endcall %}
         delete from {{ this }} where rx_id in (select rx_id from {{ changes_relation() }});
-        delete from {{ this }} using {{ tail_relation() }} as tail
-            where {{ this }}.rx_id = tail.rx_id and {{ this }}.month_start >= tail.month_from;
+        delete from {{ this }}
+            where rx_id in (select rx_id from {{ tail_relation() }})
+                and month_start >= (select min(month_from) from {{ tail_relation() }});
     {%- elif is_incremental() -%}
         delete from {{ this }};
     {%- endif -%}

@@ -20,10 +20,12 @@
 
 {% macro watermarks_relation() -%}staging.dbt_watermarks{%- endmacro %}
 
-{#- on-run-start: the watermark table exists before any model asks it. -#}
+{#- on-run-start: the watermark table exists before any model asks it. No
+    primary key: Trino and Athena have none; record_watermark keeps one row
+    per model. -#}
 {% macro create_watermarks() %}
     create schema if not exists staging;
-    create table if not exists {{ watermarks_relation() }} (model varchar primary key, through date);
+    create table if not exists {{ watermarks_relation() }} (model {{ dbt.type_string() }}, through date);
 {% endmacro %}
 
 {% macro changes_relation() -%}staging.{{ this.identifier }}__changed_keys{%- endmacro %}
@@ -39,14 +41,14 @@
             union all select max(_dt) from raw.shipments
             union all select max(_dt) from raw.pets
             union all select max(_dt) from raw.engagement
-        )
+        ) as delivered
     )
 {%- endmacro %}
 
 {#- SQL date literal of this model's watermark ('none' when it has none). -#}
 {% macro watermark() %}
     {%- set found = run_query(
-        "select cast(max(through) as varchar) from " ~ watermarks_relation()
+        "select cast(max(through) as " ~ dbt.type_string() ~ ") from " ~ watermarks_relation()
         ~ " where model = '" ~ this.identifier ~ "'") -%}
     {%- set value = found.columns[0].values()[0] if found and found.rows else none -%}
     {{ return(value) }}
@@ -70,8 +72,9 @@
 {#- Pre-hook: capture the keys to rebuild, then delete their rows (or all rows). -#}
 {% macro replace_changed_keys(key, keys_sql) %}
     {%- if keyed_incremental_run() -%}
-        create or replace table {{ changes_relation() }} as
-            select distinct {{ key }} from ({{ keys_sql }}) where {{ key }} is not null;
+        {% call create_scratch_table(changes_relation()) -%}
+            select distinct {{ key }} from ({{ keys_sql }}) as changes where {{ key }} is not null
+        {%- endcall %}
         delete from {{ this }} where {{ key }} in (select {{ key }} from {{ changes_relation() }});
     {%- elif is_incremental() -%}
         delete from {{ this }};
@@ -87,9 +90,18 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- Post-hook: remember the days taken in; drop the captured keys. -#}
+{#- A bookkeeping table made anew from a query (no `create or replace table`
+    on PostgreSQL). -#}
+{% macro create_scratch_table(relation) %}
+    drop table if exists {{ relation }};
+    create table {{ relation }} as {{ caller() }};
+{% endmacro %}
+
+{#- Post-hook: remember the days taken in (delete and insert: no upsert is
+    common to the engines); drop the captured keys. -#}
 {% macro record_watermark() %}
-    insert or replace into {{ watermarks_relation() }} values ('{{ this.identifier }}', {{ raw_through() }});
+    delete from {{ watermarks_relation() }} where model = '{{ this.identifier }}';
+    insert into {{ watermarks_relation() }} (model, through) select '{{ this.identifier }}', {{ raw_through() }};
     drop table if exists {{ changes_relation() }};
 {% endmacro %}
 

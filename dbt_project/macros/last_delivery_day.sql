@@ -7,6 +7,6 @@
             select max(_dt) as _dt from {{ ref('int_rx_order_versions') }}
             union all
             select max(_dt) as _dt from {{ ref('int_pet_versions') }}
-        )
+        ) as delivered
     )
 {%- endmacro %}

@@ -3,12 +3,14 @@
   the latest `version_column` for `key`; ties go to the later delivery day,
   then file, then line (a re-send of the same version: the last one read).
   Without a version column (inventory snapshots) only delivery order counts.
+  Nulls sort last, spelled out: DuckDB and Trino sort them last either way,
+  PostgreSQL first when descending, Spark first when ascending.
 -#}
 {% macro version_rank(key, version_column=none) %}
     row_number() over (
         partition by {{ key }}
-        order by {% if version_column %}{{ version_column }} desc, {% endif -%}
-            _dt desc, _file desc, _line desc
+        order by {% if version_column %}{{ version_column }} desc nulls last, {% endif -%}
+            _dt desc nulls last, _file desc nulls last, _line desc nulls last
     )
 {%- endmacro %}
 
@@ -22,7 +24,7 @@
 {% macro superseded_on(key, version_column) %}
     min(_dt) over (
         partition by {{ key }}
-        order by {{ version_column }}, _dt, _file, _line
+        order by {{ version_column }} nulls last, _dt nulls last, _file nulls last, _line nulls last
         rows between 1 following and unbounded following
     )
 {%- endmacro %}

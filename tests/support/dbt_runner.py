@@ -1,7 +1,8 @@
 """Run the dbt project in a subprocess against a DuckDB file, and read tables back.
 
 dbt runs with ``--project-dir``/``--profiles-dir`` on ``dbt_project/``, target
-and logs in a temp folder, and the warehouse given by ``REFILL_WAREHOUSE_PATH``.
+and logs in a temp folder, and the warehouse given by ``REFILL_WAREHOUSE_PATH``
+(the ``dev`` target; ``--target postgres`` builds in PostgreSQL instead).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 
 import duckdb
@@ -25,11 +27,17 @@ def run_dbt(
     work: Path,
     window: dict | None = None,
     check: bool = True,
+    target: str = "dev",
+    env: Mapping[str, str] | None = None,
 ) -> subprocess.CompletedProcess:
+    """``env`` adds to the environment: the connection of a target other than the
+    DuckDB file (``tests/support/pg_engine.py``)."""
     cmd = [
         dbt_executable(),
         *build_args(args[0]),  # the business rules as vars, as the dbt asset passes them
         *args[1:],
+        "--target",
+        target,
         "--project-dir",
         str(DBT_PROJECT),
         "--profiles-dir",
@@ -39,14 +47,15 @@ def run_dbt(
         "--log-path",
         str(work / "logs"),
     ]
-    env = {
+    environ = {
         **os.environ,
         "REFILL_WAREHOUSE_PATH": str(warehouse),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         # the partition window, as the dbt asset passes it (macros/partition_window.sql)
         **{f"REFILL_{bound.upper()}": day for bound, day in (window or {}).items()},
+        **(env or {}),
     }
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(cmd, env=environ, capture_output=True, text=True, timeout=300)
     if check:
         assert proc.returncode == 0, f"dbt {' '.join(args)} failed:\n{proc.stdout[-6000:]}"
     return proc

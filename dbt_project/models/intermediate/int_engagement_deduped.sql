@@ -18,14 +18,32 @@ with events as (
 
 ),
 
-final as (
+ranked as (
 
     select
         *,
-        cast(event_ts as date) as event_date
+        {{ version_rank('event_id', 'event_ts') }} as version_rank
 
     from events
-    qualify {{ version_rank('event_id', 'event_ts') }} = 1
+
+),
+
+final as (
+
+    select
+        event_id,
+        customer_id,
+        channel,
+        event_type,
+        campaign_id,
+        event_ts,
+        _dt,
+        _file,
+        _line,
+        cast(event_ts as date) as event_date
+
+    from ranked
+    where version_rank = 1
 
 )
 

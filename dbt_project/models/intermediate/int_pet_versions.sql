@@ -26,7 +26,21 @@ versioned as (
 final as (
 
     select
-        * exclude (superseded_on),
+        pet_id,
+        customer_id,
+        species,
+        species_raw,
+        breed,
+        birth_date,
+        weight_kg,
+        status,
+        updated_at,
+        _dt,
+        _file,
+        _line,
+        version_rank,
+        first_known_dt,
+        inactive_since,
         {{ version_span_columns() }}
 
     from versioned

@@ -28,7 +28,7 @@ ranked as (
         max(promised_ship_date) over (partition by shipment_id) as any_promised_ship_date,
         min(shipped_at) over (partition by shipment_id) as first_shipped_at,
         max(delivered_at) over (partition by shipment_id) as last_delivered_at,
-        bool_or(status = 'backordered') over (partition by shipment_id) as was_backordered,
+        {{ dbt.bool_or("status = 'backordered'") }} over (partition by shipment_id) as was_backordered,
         min(event_ts) over (partition by shipment_id) as first_event_ts
 
     from events

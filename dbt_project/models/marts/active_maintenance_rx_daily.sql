@@ -14,13 +14,13 @@ with spans as (
 
 days as (
 
-    select cast(range as date) as as_of_date
-    from range(
-        (select min(active_from) from spans),
-        -- through the last delivery day: later days are not known yet
-        (select max(_dt) + 1 from {{ ref('int_rx_order_versions').include(database=False) }}),
-        interval 1 day
-    )
+    -- through the last delivery day: later days are not known yet
+    select period_start as as_of_date
+    from ({{ calendar_spine(
+        'day',
+        '(select min(active_from) from spans)',
+        '(select max(_dt) from ' ~ ref('int_rx_order_versions').include(database=False) ~ ')'
+    ) }}) as spine
 
 ),
 

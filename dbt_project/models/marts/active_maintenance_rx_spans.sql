@@ -33,7 +33,8 @@
 with fill_spans as (
 
     -- days D on which this version is current and its fill in (D - 180, D];
-    -- end exclusive
+    -- end exclusive (least/greatest here and below see no nulls, where
+    -- engines disagree)
     select
         versions.rx_id,
         versions.order_id,
@@ -46,7 +47,7 @@ with fill_spans as (
         greatest(versions.valid_from, versions.fill_date) as span_start,
         least(
             coalesce(versions.valid_to, date '9999-12-31'),
-            versions.fill_date + {{ var('active_lookback_days') }}
+            {{ add_days('versions.fill_date', var('active_lookback_days')) }}
         ) as span_end
 
     from {{ ref('int_rx_order_versions') }} as versions
@@ -76,14 +77,14 @@ segments as (
     select
         rx_id,
         cut as segment_start,
-        lead(cut) over (partition by rx_id order by cut) as segment_end
+        lead(cut) over (partition by rx_id order by cut nulls last) as segment_end
     from cut_points
 
 ),
 
-segment_latest_fill as (
+segment_fills as (
 
-    -- the latest fill among those qualifying over the whole segment
+    -- the fills qualifying over the whole segment, latest first
     select
         segments.rx_id,
         segments.segment_start,
@@ -92,7 +93,14 @@ segment_latest_fill as (
         qualifying_spans.customer_id,
         qualifying_spans.drug_class,
         qualifying_spans.fill_date,
-        qualifying_spans.days_supply
+        qualifying_spans.days_supply,
+        row_number() over (
+            partition by segments.rx_id, segments.segment_start
+            order by
+                qualifying_spans.fill_date desc nulls last,
+                qualifying_spans.order_ts desc nulls last,
+                qualifying_spans.order_id desc nulls last
+        ) as recency_rank
 
     from segments
     inner join qualifying_spans
@@ -100,13 +108,23 @@ segment_latest_fill as (
         and qualifying_spans.span_start <= segments.segment_start
         and qualifying_spans.span_end >= segments.segment_end
     where segments.segment_end is not null
-    qualify row_number() over (
-        partition by segments.rx_id, segments.segment_start
-        order by
-            qualifying_spans.fill_date desc,
-            qualifying_spans.order_ts desc,
-            qualifying_spans.order_id desc
-    ) = 1
+
+),
+
+segment_latest_fill as (
+
+    select
+        rx_id,
+        segment_start,
+        segment_end,
+        pet_id,
+        customer_id,
+        drug_class,
+        fill_date,
+        days_supply
+
+    from segment_fills
+    where recency_rank = 1
 
 ),
 

@@ -8,6 +8,7 @@
     )
 }}
 -- depends_on: {{ ref('int_rx_order_versions') }}
+{%- set days_in_period = '(' ~ dbt.datediff('periods.period_start', 'periods.period_end', 'day') ~ ' + 1)' %}
 
 -- Adherence per prescription (pet x drug) and calendar month.
 --
@@ -50,7 +51,7 @@ coverage_steps as (
     select
         intervals.*,
         coalesce(effective_days_supply, 0) as supply,
-        date_diff('day', date '1970-01-01', fill_date) as fill_day,
+        {{ dbt.datediff("date '1970-01-01'", 'fill_date', 'day') }} as fill_day,
         sum(coalesce(effective_days_supply, 0)) over rx_fills as supply_through
 
     from intervals
@@ -78,36 +79,68 @@ covered_spans as (
 
     select
         rx_id,
-        date '1970-01-01' + cast(cover_end_day - supply + 1 as integer) as cover_start,
-        date '1970-01-01' + cast(cover_end_day as integer) as cover_end
+        {{ add_days("date '1970-01-01'", 'cover_end_day - supply + 1') }} as cover_start,
+        {{ add_days("date '1970-01-01'", 'cover_end_day') }} as cover_end
 
     from coverage
     where supply > 0
 
 ),
 
-rx_periods as (
+rx_fills as (
 
+    -- each fill with the facts of its rx: the rx is described by its last
+    -- fill, and its lapse deadline is that of the last fill with a known one
     select
         intervals.rx_id,
-        arg_max(intervals.pet_id, intervals.fill_seq) as pet_id,
-        arg_max(intervals.customer_id, intervals.fill_seq) as customer_id,
-        arg_max(intervals.ndc, intervals.fill_seq) as ndc,
-        arg_max(intervals.drug_class, intervals.fill_seq) as drug_class,
-        arg_max(intervals.is_maintenance, intervals.fill_seq) as is_maintenance,
-        min(intervals.fill_date) as measure_start,
-        -- least() skips nulls here on purpose: no lapse deadline (supply
-        -- unknown) or no inactive date leaves the other bounds
-        least(
-            max(intervals.data_end_date),
-            arg_max(intervals.lapse_deadline, intervals.fill_seq),
-            max(pets.inactive_since)
-        ) as measure_end
+        intervals.pet_id,
+        intervals.customer_id,
+        intervals.ndc,
+        intervals.drug_class,
+        intervals.is_maintenance,
+        row_number() over (
+            partition by intervals.rx_id order by intervals.fill_seq desc
+        ) as recency_rank,
+        min(intervals.fill_date) over (partition by intervals.rx_id) as measure_start,
+        max(intervals.data_end_date) over (partition by intervals.rx_id) as data_end_date,
+        first_value(intervals.lapse_deadline) over (
+            partition by intervals.rx_id
+            order by case when intervals.lapse_deadline is null then 1 else 0 end, intervals.fill_seq desc
+        ) as lapse_deadline,
+        max(pets.inactive_since) over (partition by intervals.rx_id) as inactive_since
 
     from intervals
     left join pets
         on intervals.pet_id = pets.pet_id
-    group by intervals.rx_id
+
+),
+
+rx_periods as (
+
+    select
+        rx_id,
+        pet_id,
+        customer_id,
+        ndc,
+        drug_class,
+        is_maintenance,
+        measure_start,
+        -- no lapse deadline (supply unknown) or no inactive date leaves the
+        -- other bounds
+        {{ least_ignoring_nulls(['data_end_date', 'lapse_deadline', 'inactive_since']) }} as measure_end
+
+    from rx_fills
+    where recency_rank = 1
+
+),
+
+months as (
+
+    {{ calendar_spine(
+        'month',
+        '(select min(measure_start) from rx_periods)',
+        '(select max(measure_end) from rx_periods)'
+    ) }}
 
 ),
 
@@ -115,14 +148,13 @@ rx_months as (
 
     select
         rx_periods.*,
-        cast(unnest(generate_series(
-            date_trunc('month', measure_start),
-            date_trunc('month', measure_end),
-            interval 1 month
-        )) as date) as month_start
+        months.period_start as month_start
 
     from rx_periods
-    where measure_end >= measure_start
+    inner join months
+        on months.period_start >= {{ trunc_date('month', 'rx_periods.measure_start') }}
+        and months.period_start <= rx_periods.measure_end
+    where rx_periods.measure_end >= rx_periods.measure_start
 
 ),
 
@@ -131,35 +163,44 @@ periods as (
     select
         *,
         greatest(month_start, measure_start) as period_start,
-        least(last_day(month_start), measure_end) as period_end
+        least({{ dbt.last_day('month_start', 'month') }}, measure_end) as period_end
 
     from rx_months
     where {{ is_rebuilt_month('rx_id', 'month_start') }}
 
 ),
 
-covered as (
+covered_days as (
 
+    -- the days of each month's period under each covered span (none: null)
     select
         periods.rx_id,
         periods.month_start,
-        -- (greatest/least skip nulls: months without a span must add 0)
-        coalesce(sum(
-            case when covered_spans.rx_id is not null then
-                date_diff(
-                    'day',
-                    greatest(covered_spans.cover_start, periods.period_start),
-                    least(covered_spans.cover_end, periods.period_end)
-                ) + 1
-            end
-        ), 0) as days_covered
+        case when covered_spans.rx_id is not null then
+            {{ dbt.datediff(
+                'greatest(covered_spans.cover_start, periods.period_start)',
+                'least(covered_spans.cover_end, periods.period_end)',
+                'day'
+            ) }} + 1
+        end as overlap_days
 
     from periods
     left join covered_spans
         on periods.rx_id = covered_spans.rx_id
         and covered_spans.cover_start <= periods.period_end
         and covered_spans.cover_end >= periods.period_start
-    group by periods.rx_id, periods.month_start
+
+),
+
+covered as (
+
+    select
+        rx_id,
+        month_start,
+        coalesce({{ sum_integers('overlap_days') }}, 0) as days_covered
+
+    from covered_days
+    group by rx_id, month_start
 
 ),
 
@@ -167,11 +208,11 @@ fills_per_month as (
 
     select
         rx_id,
-        date_trunc('month', fill_date) as month_start,
+        {{ trunc_date('month', 'fill_date') }} as month_start,
         count(*) as fills_in_month
 
     from intervals
-    group by all
+    group by rx_id, {{ trunc_date('month', 'fill_date') }}
 
 ),
 
@@ -179,19 +220,19 @@ refills_due as (
 
     select
         rx_id,
-        date_trunc('month', runout_date) as month_start,
+        {{ trunc_date('month', 'runout_date') }} as month_start,
         count(*) as refills_due,
         count(*) filter (
-            where next_fill_date <= runout_date + {{ var('on_time_days') }}
+            where next_fill_date <= {{ add_days('runout_date', var('on_time_days')) }}
         ) as refills_on_time
 
     from intervals
     where runout_date is not null
         and (
             next_fill_date is not null
-            or data_end_date >= runout_date + {{ var('on_time_days') }}
+            or data_end_date >= {{ add_days('runout_date', var('on_time_days')) }}
         )
-    group by all
+    group by rx_id, {{ trunc_date('month', 'runout_date') }}
 
 ),
 
@@ -207,16 +248,14 @@ final as (
         periods.is_maintenance,
         periods.period_start,
         periods.period_end,
-        date_diff('day', periods.period_start, periods.period_end) + 1 as days_in_period,
+        {{ days_in_period }} as days_in_period,
         covered.days_covered,
-        least(
-            1.0,
-            covered.days_covered / (date_diff('day', periods.period_start, periods.period_end) + 1)
-        ) as pdc,
+        least(1.0, {{ fraction('covered.days_covered', days_in_period) }}) as pdc,
         coalesce(fills_per_month.fills_in_month, 0) as fills_in_month,
         coalesce(refills_due.refills_due, 0) as refills_due,
         coalesce(refills_due.refills_on_time, 0) as refills_on_time,
-        refills_due.refills_on_time / nullif(refills_due.refills_due, 0) as on_time_refill_rate
+        {{ fraction('refills_due.refills_on_time', 'nullif(refills_due.refills_due, 0)') }}
+            as on_time_refill_rate
 
     from periods
     inner join covered

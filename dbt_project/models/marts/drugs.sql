@@ -6,17 +6,24 @@ with orders as (
 
 ),
 
-final as (
+latest_orders as (
 
-    -- one hash aggregation, no sort: arg_max over the recency key picks the
-    -- most recent order's description (latest updated_at, then delivery)
+    -- the most recent order per NDC: latest updated_at, then delivery
     select
         ndc,
-        arg_max(drug_name, (updated_at, _dt, _file, _line)) as drug_name,
-        arg_max(drug_class, (updated_at, _dt, _file, _line)) as drug_class,
-        arg_max(is_maintenance, (updated_at, _dt, _file, _line)) as is_maintenance,
-        arg_max(drug_class, (updated_at, _dt, _file, _line))
-            in {{ seasonal_drug_classes() }} as is_seasonal,
+        drug_name,
+        drug_class,
+        is_maintenance,
+        {{ version_rank('ndc', 'updated_at') }} as recency_rank
+
+    from orders
+
+),
+
+counts as (
+
+    select
+        ndc,
         count(distinct rx_id) as rx_count,
         count(*) filter (where is_fill) as fill_count,
         min(fill_date) filter (where is_fill) as first_fill_date,
@@ -24,6 +31,26 @@ final as (
 
     from orders
     group by ndc
+
+),
+
+final as (
+
+    select
+        counts.ndc,
+        latest_orders.drug_name,
+        latest_orders.drug_class,
+        latest_orders.is_maintenance,
+        latest_orders.drug_class in {{ seasonal_drug_classes() }} as is_seasonal,
+        counts.rx_count,
+        counts.fill_count,
+        counts.first_fill_date,
+        counts.last_fill_date
+
+    from counts
+    inner join latest_orders
+        on counts.ndc = latest_orders.ndc
+        and latest_orders.recency_rank = 1
 
 )
 

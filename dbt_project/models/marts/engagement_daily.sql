@@ -46,8 +46,7 @@ final as (
         count(distinct events.campaign_id) as campaigns
 
     from events
-    semi join days_to_build
-        on events.event_date = days_to_build.event_date
+    where exists (select 1 from days_to_build where days_to_build.event_date = events.event_date)
     group by events.customer_id, events.event_date
 
 )

@@ -33,7 +33,7 @@ shipments as (
         *,
         row_number() over (
             partition by order_id
-            order by first_event_ts desc, shipment_id desc
+            order by first_event_ts desc nulls last, shipment_id desc nulls last
         ) as recency_rank
 
     from {{ ref('int_shipments_latest') }}
@@ -54,7 +54,7 @@ shipments_per_order as (
         min(promised_ship_date) as promised_ship_date,
         min(cast(shipped_at as date)) as shipped_date,
         max(cast(delivered_at as date)) as delivered_date,
-        bool_or(was_backordered) as is_backordered
+        {{ dbt.bool_or('was_backordered') }} as is_backordered
 
     from shipments
     group by order_id
@@ -98,9 +98,9 @@ final as (
         shipments_per_order.promised_ship_date,
         shipments_per_order.shipped_date,
         shipments_per_order.delivered_date,
-        date_diff('day', shipments_per_order.promised_ship_date, shipments_per_order.shipped_date)
+        {{ dbt.datediff('shipments_per_order.promised_ship_date', 'shipments_per_order.shipped_date', 'day') }}
             as ship_delay_days,
-        date_diff('day', orders.fill_date, shipments_per_order.delivered_date)
+        {{ dbt.datediff('orders.fill_date', 'shipments_per_order.delivered_date', 'day') }}
             as days_fill_to_delivery,
         coalesce(shipments_per_order.is_backordered, false) as is_backordered,
         orders._dt,
@@ -108,10 +108,9 @@ final as (
         orders._line
 
     from orders
-    semi join known_pets
-        on orders.pet_id = known_pets.pet_id
     left join shipments_per_order
         on orders.order_id = shipments_per_order.order_id
+    where exists (select 1 from known_pets where known_pets.pet_id = orders.pet_id)
 
 )
 

@@ -32,8 +32,8 @@ final as (
         inventory.snapshot_date,
         inventory.ndc,
         count(*) as warehouse_count,
-        sum(inventory.on_hand_units) as on_hand_units,
-        bool_or(inventory.backordered) as any_backordered,
+        {{ sum_integers('inventory.on_hand_units') }} as on_hand_units,
+        {{ dbt.bool_or('inventory.backordered') }} as any_backordered,
         count(*) filter (where inventory.backordered) as backordered_warehouse_count,
         coalesce(
             min(inventory.expected_restock_date) filter (where inventory.backordered),
@@ -41,8 +41,9 @@ final as (
         ) as expected_restock_date
 
     from inventory
-    semi join days_to_build
-        on inventory.snapshot_date = days_to_build.snapshot_date
+    where exists (
+        select 1 from days_to_build where days_to_build.snapshot_date = inventory.snapshot_date
+    )
     group by inventory.snapshot_date, inventory.ndc
 
 )

@@ -18,7 +18,8 @@ final as (
         breed,
         birth_date,
         {{ last_delivery_day() }} as age_as_of,
-        round(date_diff('day', birth_date, {{ last_delivery_day() }}) / 365.25, 2) as age_years,
+        {{ round_double(fraction(dbt.datediff('birth_date', last_delivery_day(), 'day'), 365.25), 2) }}
+            as age_years,
         weight_kg,
         status,
         inactive_since,

@@ -37,7 +37,7 @@ sequenced as (
     from fills
     window rx_fills as (
         partition by fills.rx_id
-        order by fills.fill_date, fills.order_ts, fills.order_id
+        order by fills.fill_date nulls last, fills.order_ts nulls last, fills.order_id nulls last
     )
 
 ),
@@ -47,8 +47,8 @@ labelled as (
     select
         sequenced.*,
         data_end.data_end_date,
-        sequenced.fill_date + sequenced.effective_days_supply as runout_date,
-        date_diff('day', sequenced.fill_date, sequenced.next_fill_date) as days_to_next_fill
+        {{ add_days('sequenced.fill_date', 'sequenced.effective_days_supply') }} as runout_date,
+        {{ dbt.datediff('sequenced.fill_date', 'sequenced.next_fill_date', 'day') }} as days_to_next_fill
 
     from sequenced
     cross join data_end
@@ -73,14 +73,14 @@ final as (
         next_order_id,
         next_fill_date,
         days_to_next_fill,
-        days_to_next_fill / nullif(effective_days_supply, 0) as gap_ratio,
+        {{ fraction('days_to_next_fill', 'nullif(effective_days_supply, 0)') }} as gap_ratio,
         next_fill_date is null as is_censored,
         case when next_fill_date is null then data_end_date end as data_end_date,
         {{ duration_days('fill_date', 'days_to_next_fill', 'data_end_date') }} as duration_days,
         runout_date,
-        date_diff('day', fill_date, runout_date) as days_to_runout,
-        date_diff('day', runout_date, next_fill_date) as days_from_runout_to_next_fill,
-        runout_date + {{ var('lapse_days') }} as lapse_deadline,
+        {{ dbt.datediff('fill_date', 'runout_date', 'day') }} as days_to_runout,
+        {{ dbt.datediff('runout_date', 'next_fill_date', 'day') }} as days_from_runout_to_next_fill,
+        {{ add_days('runout_date', var('lapse_days')) }} as lapse_deadline,
         {{ is_lapse('runout_date', 'next_fill_date', 'data_end_date') }} as is_lapse
 
     from labelled

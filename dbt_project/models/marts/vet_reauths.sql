@@ -20,7 +20,7 @@ final as (
         status,
         refills_granted,
         expires_on,
-        date_diff('day', requested_at, responded_at) as days_to_response,
+        {{ dbt.datediff('requested_at', 'responded_at', 'day') }} as days_to_response,
         updated_at,
         _dt
 

@@ -41,7 +41,7 @@ final as (
         orders._file,
         orders._line,
         case
-            when {{ last_delivery_day() }} < orders.first_known_dt + {{ var("pet_grace_days") }}
+            when {{ last_delivery_day() }} < {{ add_days('orders.first_known_dt', var('pet_grace_days')) }}
                 then 'pet_within_grace'
             when pets_left_out.any_file then 'pet_before_partitions'
             else 'pet_never_delivered'
@@ -52,12 +52,11 @@ final as (
         orders.customer_id,
         orders.status,
         orders.first_known_dt,
-        orders.first_known_dt + {{ var("pet_grace_days") }} as grace_ended_on
+        {{ add_days('orders.first_known_dt', var('pet_grace_days')) }} as grace_ended_on
 
     from orders
     cross join pets_left_out
-    anti join known_pets
-        on orders.pet_id = known_pets.pet_id
+    where not exists (select 1 from known_pets where known_pets.pet_id = orders.pet_id)
 
 )
 

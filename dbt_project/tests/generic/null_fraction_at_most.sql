@@ -7,7 +7,7 @@ from (
         count(*) as rows_total,
         count(*) filter (where {{ column_name }} is null) as rows_null
     from {{ model }}
-)
+) as counts
 where rows_null > {{ max_fraction }} * rows_total
 
 {% endtest %}

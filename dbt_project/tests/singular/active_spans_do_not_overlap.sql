@@ -8,5 +8,5 @@ from (
         active_until,
         lead(active_from) over (partition by rx_id order by active_from) as next_from
     from {{ ref('active_maintenance_rx_spans') }}
-)
+) as spans
 where next_from < active_until
