@@ -27,3 +27,10 @@ def window(context: dg.AssetExecutionContext) -> tuple[date, date]:
     """The (first, last) delivery day of the run's partition range."""
     r = context.partition_key_range
     return date.fromisoformat(r.start), date.fromisoformat(r.end)
+
+
+def run_window(context: dg.AssetExecutionContext) -> tuple[date, date] | None:
+    """An unpartitioned asset's view of the run it is in: the partitioned run's window, or
+    None outside one (every day)."""
+    partitioned = context.has_partition_key or context.has_partition_key_range
+    return window(context) if partitioned else None

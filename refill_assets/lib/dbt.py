@@ -55,13 +55,15 @@ class RefillDbtTranslator(DagsterDbtTranslator):
 
 
 @contextmanager
-def partition_window_env(start: date, end: date) -> Iterator[None]:
-    """The window as dbt reads it (macros/partition_window.sql), while dbt is started.
+def partition_window_env(window: tuple[date, date] | None) -> Iterator[None]:
+    """The window as dbt reads it (macros/partition_window.sql), while dbt is started;
+    None: unbounded (every day).
 
     `dbt.cli` copies the environment when it starts the subprocess, so the
     variables need only live around that call.
     """
-    names = {"REFILL_MIN_DATE": start.isoformat(), "REFILL_MAX_DATE": end.isoformat()}
+    start, end = (d.isoformat() for d in window) if window else ("", "")
+    names = {"REFILL_MIN_DATE": start, "REFILL_MAX_DATE": end}
     before = {name: os.environ.get(name) for name in names}
     os.environ.update(names)
     try:

@@ -1,9 +1,12 @@
 """The asset graph as the UI shows it: lineage, partitions, pools and checks."""
 
+from datetime import date
+
 import dagster as dg
 
 from refill_assets.contract.extracts import EXTRACTS
 from refill_assets.definitions import defs
+from refill_assets.defs.partitions import daily, run_window
 
 GRAPH = defs.resolve_asset_graph()
 
@@ -38,6 +41,35 @@ def test_every_partitioned_asset_backfills_in_a_single_run():
     assert len(partitioned) >= len(EXTRACTS) + 2
     for node in partitioned:
         assert node.backfill_policy == dg.BackfillPolicy.single_run(), node.key
+
+
+def test_dbt_models_are_unpartitioned_and_take_the_window_of_the_run_they_are_in():
+    """One materialization per model and run, not per model and day (docs/architecture.md,
+    "Bookkeeping"); in a partitioned run the window still reaches dbt, outside one every day
+    does."""
+    assert _node("marts", "fills").partitions_def is None
+    seen = {}
+
+    @dg.asset(partitions_def=daily)
+    def delivered() -> None: ...
+
+    @dg.asset(deps=[delivered])
+    def curated(context: dg.AssetExecutionContext) -> None:
+        seen[context.run.run_id] = run_window(context)
+
+    job = dg.define_asset_job("both", [delivered, curated])
+    resolved = dg.Definitions(assets=[delivered, curated], jobs=[job]).resolve_job_def("both")
+    ranged = resolved.execute_in_process(
+        tags={
+            "dagster/asset_partition_range_start": "2025-01-01",
+            "dagster/asset_partition_range_end": "2025-01-31",
+        }
+    )
+    one_day = resolved.execute_in_process(partition_key="2025-02-03")
+    alone = dg.materialize([curated], selection=[curated])
+    assert seen[ranged.run_id] == (date(2025, 1, 1), date(2025, 1, 31))
+    assert seen[one_day.run_id] == (date(2025, 2, 3), date(2025, 2, 3))
+    assert seen[alone.run_id] is None
 
 
 def test_everything_that_opens_the_warehouse_is_in_the_pool_of_one():
