@@ -35,6 +35,9 @@ from refill_assets.defs.partitions import START
 from refill_assets.defs.resources import SETTINGS, build_resources
 from refill_assets.monitoring.retraining import RetrainDecision
 
+# the Dagster instance on PostgreSQL (instance/postgres/dagster.yaml), and its URL's scheme
+PG_URL, PG_SCHEME = "REFILL_DAGSTER_PG_URL", "postgresql+psycopg2://"
+
 
 @dataclass
 class RunOutcome:
@@ -166,6 +169,11 @@ def run_all(
     if isinstance(window, str):
         return RunOutcome(False, None, None, error=window)
     start, end = window
+    url = os.environ.get(PG_URL, "")
+    if url and not url.startswith(PG_SCHEME):
+        # dagster-postgres speaks psycopg2; SQLAlchemy 2.1 hands a plain postgresql:// URL to
+        # psycopg 3, which fails at the first run event (NOTIFY), far from the cause
+        return RunOutcome(False, None, None, error=f"{PG_URL} must start with {PG_SCHEME}")
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else None
     if not training and since is None:  # the warehouse only: no features, models or scores
         runs = [("curate", start, end, None)]

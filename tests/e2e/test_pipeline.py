@@ -1,7 +1,9 @@
 """The two user-facing commands end to end: `refill simulate` then `refill run`, as processes.
 
 One small world is built once per session; the tests read what the run left
-behind (warehouse, raw zone, published copy, report, Dagster run history).
+behind (warehouse, raw zone, published copy, report, Dagster run history). The runs go to
+the Dagster instance on PostgreSQL (``instance/postgres``, a scratch database on the
+machine's server): the embedded SQLite instance is the one every other end-to-end test uses.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import json
 import subprocess
 import tarfile
+from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -22,21 +25,28 @@ from refill_assets.models.tracking import EXPERIMENT
 from refill_assets.outreach.export import EXPORT_COLUMNS, export_key, export_problems, exported
 from refill_assets.outreach.plan import candidates, plan_contacts
 from refill_assets.storage.layout import Layout
-from tests.support.small_world import refill_env, run_refill
+from tests.support import pg_engine
+from tests.support.small_world import ROOT, refill_env, run_refill
 
 # eight months: the test period's as-of days need 120 days of follow-up before the data end
 # (models.split), which leaves about four months of as-of days to train, validate and test on
 START, END = date(2025, 1, 1), date(2025, 8, 31)
 
 
-def _env(home: Path) -> dict[str, str]:
+def _env(home: Path, dagster_db: str) -> dict[str, str]:
     # an eight-month world is too small to demand a margin over the heuristic;
     # the gate's rules have their own tests (tests/unit/validation/test_gate.py)
-    return refill_env(home, date(2024, 12, 1), REFILL_GATE_MARGIN="-1")
+    return refill_env(
+        home,
+        date(2024, 12, 1),
+        REFILL_GATE_MARGIN="-1",
+        DAGSTER_HOME=str(ROOT / "instance" / "postgres"),
+        REFILL_DAGSTER_PG_URL=pg_engine.url(dagster_db),
+    )
 
 
-def _refill(home: Path, *args: str) -> subprocess.CompletedProcess:
-    return run_refill(home, *args, env=_env(home))
+def _refill(built: dict, *args: str) -> subprocess.CompletedProcess:
+    return run_refill(built["home"], *args, env=_env(built["home"], built["dagster_db"]))
 
 
 def _tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
@@ -55,11 +65,17 @@ def _snapshot(path: Path) -> dict[str, pl.DataFrame]:
 
 
 @pytest.fixture(scope="session")
-def built(tmp_path_factory) -> dict:
+def built(tmp_path_factory) -> Iterator[dict]:
     home = tmp_path_factory.mktemp("home")
     world = home / "world"
+    with pg_engine.scratch_database("refill_dagster") as dagster_db:
+        yield _build({"home": home, "world": world, "dagster_db": dagster_db})
+
+
+def _build(built: dict) -> dict:
+    home, world = built["home"], built["world"]
     sim = _refill(
-        home,
+        built,
         "simulate",
         "--out",
         str(world),
@@ -73,11 +89,9 @@ def built(tmp_path_factory) -> dict:
         "3",
     )
     assert sim.returncode == 0, sim.stderr[-3000:]
-    run = _refill(home, "run", "--landing", str(world / "landing"))
+    run = _refill(built, "run", "--landing", str(world / "landing"))
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    return {
-        "home": home,
-        "world": world,
+    return built | {
         "stdout": run.stdout,
         "warehouse": home / "warehouse.duckdb",
         "first": _snapshot(home / "warehouse.duckdb"),
@@ -89,6 +103,29 @@ def test_run_prints_a_summary_and_where_to_look(built):
     assert "refill run: succeeded" in out
     assert f"delivery days {START}" in out
     assert str(built["home"] / "published" / "warehouse.duckdb") in out
+
+
+def test_the_runs_are_recorded_in_postgresql_one_planned_event_per_asset(built):
+    """The history's two runs are in the PostgreSQL instance, not under the home; each asset
+    planned once per run, not once per day; the dbt models materialized once, ingestion once
+    a day (docs/architecture.md, "Bookkeeping")."""
+    with pg_engine.cursor(built["dagster_db"]) as cur:
+        cur.execute("select run_id, pipeline_name, status from runs order by create_timestamp")
+        (history, _, status), (_, score_job, score_status) = cur.fetchall()[:2]
+        cur.execute(
+            "select dagster_event_type, asset_key, count(*) from event_logs where run_id = %s"
+            " and dagster_event_type like 'ASSET_MATERIALIZATION%%' group by 1, 2",
+            [history],
+        )
+        counts = {(kind, key): n for kind, key, n in cur.fetchall()}
+    assert (status, score_job, score_status) == ("SUCCESS", "score", "SUCCESS")
+    planned = {key: n for (kind, key), n in counts.items() if kind.endswith("PLANNED")}
+    done = {key: n for (kind, key), n in counts.items() if not kind.endswith("PLANNED")}
+    assert planned.keys() == done.keys() and set(planned.values()) == {1}
+    days = (END - START).days + 1  # the run's window: the world's delivery days
+    assert done['["raw", "rx_orders"]'] == days
+    assert done['["marts", "fills"]'] == 1
+    assert not (built["home"] / "dagster" / "history").exists()
 
 
 def test_every_layer_is_built(built):
@@ -156,7 +193,7 @@ def test_rerun_is_idempotent_and_not_blocked_by_an_analyst(built):
     with duckdb.connect(str(published), read_only=True) as analyst:
         before = analyst.execute("SELECT count(*) FROM marts.fills").fetchone()[0]
         again = _refill(
-            built["home"],
+            built,
             "run",
             "--landing",
             str(built["world"] / "landing"),
@@ -234,7 +271,7 @@ def test_history_ends_with_the_outreach_export_of_the_last_day(built):
 
 def test_the_champion_packages_for_sagemaker(built, tmp_path):
     out = tmp_path / "model.tar.gz"
-    done = _refill(built["home"], "package-champion", "--out", str(out))
+    done = _refill(built, "package-champion", "--out", str(out))
     with duckdb.connect(str(built["warehouse"]), read_only=True) as con:
         (name, version) = con.execute(
             "SELECT any_value(model_name), any_value(model_version) FROM scores.rx_refill_scores"
