@@ -53,13 +53,14 @@ class ExportResource(dg.ConfigurableResource):
 
 
 def _s3_client(uri: str, endpoint_url: str | None):
-    """A boto3 S3 client for an s3:// uri, else None."""
+    """An S3 client for an s3:// uri from dagster-aws's ``S3Resource`` (boto3's credential
+    chain, five attempts in standard retry mode), else None."""
     if not uri.startswith("s3://"):
         return None
-    # boto3 loads only for S3: 0.8 s of every local run's start
-    import boto3
+    # dagster-aws (and boto3 with it) loads only for S3: 0.7 s of every local run's start
+    from dagster_aws.s3 import S3Resource
 
-    return boto3.client("s3", endpoint_url=endpoint_url)
+    return S3Resource(endpoint_url=endpoint_url).get_client()
 
 
 class SageMakerResource(dg.ConfigurableResource):
