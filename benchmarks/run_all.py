@@ -9,6 +9,7 @@ HERE = Path(__file__).resolve().parent
 for script in (
     "bench_simulate.py",
     "bench_ingest.py",
+    "bench_demo.py",
     "bench_models.py",
     "bench_monitoring.py",
     "bench_service.py",
