@@ -345,14 +345,21 @@ def chart_instance(values: Mapping) -> dict:
     return instance
 
 
-def _chart_k8s_launcher(values: Mapping, fullname: str) -> dict:
-    launcher = values["runLauncher"]
-    if launcher["type"] != "K8sRunLauncher":
-        raise ValueError(f"rendered here for K8sRunLauncher only, not {launcher['type']}")
-    k8s = launcher["config"]["k8sRunLauncher"]
-    unknown = set(k8s) - CHART_K8S_LAUNCHER_KEYS
+def _chart_section(section: Mapping, kind: str, allowed: set[str]) -> Mapping:
+    """The config of a chart section of type ``kind`` (its key: ``kind`` in lower camel
+    case), refused when of another type or with a key the chart's schema does not have."""
+    if section["type"] != kind:
+        raise ValueError(f"rendered here for {kind} only, not {section['type']}")
+    key = kind[0].lower() + kind[1:]
+    config = section["config"][key]
+    unknown = set(config) - allowed
     if unknown:
-        raise ValueError(f"the chart's k8sRunLauncher has no keys {sorted(unknown)}")
+        raise ValueError(f"the chart's {key} has no keys {sorted(unknown)}")
+    return config
+
+
+def _chart_k8s_launcher(values: Mapping, fullname: str) -> dict:
+    k8s = _chart_section(values["runLauncher"], "K8sRunLauncher", CHART_K8S_LAUNCHER_KEYS)
     if set(k8s) - RENDERED_K8S_LAUNCHER_KEYS:
         raise ValueError(f"not rendered here: {sorted(set(k8s) - RENDERED_K8S_LAUNCHER_KEYS)}")
     config = {
@@ -385,12 +392,7 @@ def _chart_run_coordinator(coordinator: Mapping) -> dict:
 
 
 def _chart_compute_logs(manager: Mapping) -> dict:
-    if manager["type"] != "S3ComputeLogManager":
-        raise ValueError(f"rendered here for S3ComputeLogManager only, not {manager['type']}")
-    s3 = manager["config"]["s3ComputeLogManager"]
-    unknown = set(s3) - CHART_S3_LOGS_KEYS
-    if unknown:
-        raise ValueError(f"the chart's s3ComputeLogManager has no keys {sorted(unknown)}")
+    s3 = _chart_section(manager, "S3ComputeLogManager", CHART_S3_LOGS_KEYS)
     # the template writes `verify` always, every other key only when it is set and not false
     config = {"bucket": s3["bucket"], "verify": s3.get("verify") is not False}
     config |= {snake(k): v for k, v in s3.items() if k not in ("bucket", "verify") and v}
