@@ -9,9 +9,11 @@ export REFILL_DAGSTER_STORAGE ?= $(REFILL_HOME)/dagster
 # the Dagster instance: embedded SQLite (dagster.yaml here), or PostgreSQL when
 # REFILL_DAGSTER_PG_URL is set (instance/postgres/dagster.yaml; docs/deployment.md)
 export DAGSTER_HOME := $(if $(REFILL_DAGSTER_PG_URL),$(CURDIR)/instance/postgres,$(CURDIR))
-# one planned event per asset and run, not one per partition (docs/architecture.md,
-# "Bookkeeping"); read by whichever process creates runs: `refill run`, the UI, the daemon
+# one planned event per asset and run, not one per partition, and a step's materializations
+# in one write on PostgreSQL (docs/architecture.md, "Bookkeeping"); read by whichever process
+# creates runs or writes their events: `refill run`, the UI, the daemon
 export DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS ?= true
+export DAGSTER_EVENT_BATCH_SIZE ?= 1000
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 DEMO_PETS ?= 20000
 DEMO_START ?= 2025-01-01
@@ -20,7 +22,7 @@ DEMO_END ?= 2026-06-30
 # job would (scores, export, monitoring), so the monitoring report covers them. Not the
 # 91 nights to the world's end: their scoring is 2 minutes more, and from June the champion's
 # lapse probabilities drift past the threshold (its reference is 3 months old) and the
-# retrain it asks for is 4 more; nor May-June: that window holds 3 malformed customer rows
+# retrain it asks for is minutes more; nor May-June: that window holds 3 malformed customer rows
 # of 332, which the blocking required-fields rule (99 %, from 3 rows) stops (issue 16)
 DEMO_CUT ?= 2026-03-31
 DEMO_NIGHTS_FROM ?= 2026-04-01

@@ -29,6 +29,23 @@
     )
 {%- endmacro %}
 
+{#- The latest version of each `key` of `relation`: its rows of version_rank 1, its columns. -#}
+{% macro latest_versions(relation, key, version_column=none) %}
+    select {{ star(relation) }}
+    from (
+        select
+            *,
+            {{ version_rank(key, version_column) }} as version_rank
+        from {{ relation }}
+    ) as ranked
+    where version_rank = 1
+{% endmacro %}
+
+{#- The columns of a versions model (int_*_versions) that its latest-version model drops. -#}
+{% macro version_columns() %}
+    {{ return(['version_rank', 'valid_from', 'valid_to', 'is_never_current']) }}
+{% endmacro %}
+
 {#- The span columns of a row with `superseded_on`: known from valid_from (its
     delivery day) until valid_to (exclusive); never current when superseded on
     or before its own delivery day. -#}

@@ -227,9 +227,11 @@ def _run(args: argparse.Namespace) -> int:
         os.environ["REFILL_HOME"] = str(args.home.resolve())
     if args.landing:
         os.environ["REFILL_LANDING_URI"] = args.landing
-    # the runs this process creates plan one event per asset, not one per partition (the
-    # Makefile sets the same for the UI; docs/architecture.md, "Bookkeeping")
+    # the runs this process creates plan one event per asset, not one per partition, and
+    # write a step's materializations of many days in one statement where the storage can
+    # (PostgreSQL); the Makefile sets the same for the UI (docs/architecture.md, "Bookkeeping")
     os.environ.setdefault("DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS", "true")
+    os.environ.setdefault("DAGSTER_EVENT_BATCH_SIZE", "1000")
     if args.retrain and (args.since is None or args.skip_training):
         print("refill run: --retrain needs --since (a history run trains anyway) and training")
         return 2

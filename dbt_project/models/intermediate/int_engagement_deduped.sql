@@ -31,15 +31,7 @@ ranked as (
 final as (
 
     select
-        event_id,
-        customer_id,
-        channel,
-        event_type,
-        campaign_id,
-        event_ts,
-        _dt,
-        _file,
-        _line,
+        {{ star(ref('stg_engagement')) }},
         cast(event_ts as date) as event_date
 
     from ranked

@@ -26,18 +26,7 @@ versioned as (
 final as (
 
     select
-        pet_id,
-        customer_id,
-        species,
-        species_raw,
-        breed,
-        birth_date,
-        weight_kg,
-        status,
-        updated_at,
-        _dt,
-        _file,
-        _line,
+        {{ star(ref('stg_pets')) }},
         version_rank,
         first_known_dt,
         inactive_since,

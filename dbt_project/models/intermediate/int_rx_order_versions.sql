@@ -13,6 +13,8 @@
 -- for point-in-time questions ("as known on D" = the version current on D);
 -- int_rx_orders_latest is its latest version per order.
 
+{%- set sent = ['is_maintenance', 'days_supply', 'fill_date'] %}
+
 with orders as (
 
     select * from {{ ref('stg_rx_orders') }}
@@ -24,28 +26,7 @@ renamed as (
 
     -- the values as sent keep their names with a _sent suffix; derived below
     select
-        order_id,
-        rx_id,
-        customer_id,
-        pet_id,
-        clinic_id,
-        ndc,
-        drug_name,
-        drug_class,
-        sig,
-        sig_units_per_day,
-        qty_prescribed,
-        qty_dispensed,
-        refills_authorized,
-        refills_remaining,
-        channel,
-        autoship,
-        status,
-        order_ts,
-        updated_at,
-        _dt,
-        _file,
-        _line,
+        {{ star(ref('stg_rx_orders'), except=sent) }},
         is_maintenance as is_maintenance_sent,
         days_supply as days_supply_sent,
         coalesce(fill_date, cast(order_ts as date)) as fill_date
@@ -95,28 +76,7 @@ versioned as (
 final as (
 
     select
-        order_id,
-        rx_id,
-        customer_id,
-        pet_id,
-        clinic_id,
-        ndc,
-        drug_name,
-        drug_class,
-        sig,
-        sig_units_per_day,
-        qty_prescribed,
-        qty_dispensed,
-        refills_authorized,
-        refills_remaining,
-        channel,
-        autoship,
-        status,
-        order_ts,
-        updated_at,
-        _dt,
-        _file,
-        _line,
+        {{ star(ref('stg_rx_orders'), except=sent) }},
         is_maintenance_sent,
         days_supply_sent,
         fill_date,
