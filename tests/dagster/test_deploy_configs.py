@@ -28,88 +28,38 @@ defaults merged into the sections set here; whatever AWS or Kubernetes decides a
 from __future__ import annotations
 
 import copy
-import functools
 import importlib.util
-import inspect
-import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import botocore.session
 import pytest
 import yaml
 from botocore.exceptions import ParamValidationError
-from botocore.model import ServiceModel
-from botocore.validate import ParamValidator
 from dagster._config import process_config, resolve_to_config_type
 from dagster._core.errors import DagsterInvalidConfigError
 from dagster._core.instance.config import ConcurrencyConfig, PoolGranularity
 from dagster._core.instance.ref import InstanceRef
 from dagster._serdes import class_from_code_pointer
-from dagster_aws.ecs.tasks import DagsterEcsTaskDefinitionConfig
-from dagster_k8s.job import (
-    DagsterK8sJobConfig,
-    UserDefinedDagsterK8sConfig,
-    construct_dagster_k8s_job,
-)
 from dagster_k8s.models import k8s_snake_case_dict
-from kubernetes.client import ApiClient, V1ConfigMap, V1PersistentVolumeClaim
+from kubernetes.client import V1ConfigMap, V1PersistentVolumeClaim
 
 from refill_assets.deploy.sagemaker import cost_tags
+from tests.support.helm_chart import chart_instance
+from tests.support.run_launchers import (
+    check_ecs_launcher,
+    check_k8s_launcher,
+    register_task_definition_request,
+    run_job,
+    run_task_request,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 ECS = ROOT / "deploy" / "ecs" / "dagster.yaml"
 K8S = ROOT / "deploy" / "k8s" / "dagster.yaml"
 VALUES = ROOT / "deploy" / "k8s" / "values.yaml"
 PLATFORM = ROOT / "deploy" / "k8s" / "platform.yaml"
-# the release and namespace of the install command in values.yaml's header
-RELEASE, NAMESPACE = "refill-dagster", "refill"
-# the chart's default for global.dagsterHome, which values.yaml leaves alone
-CHART_DAGSTER_HOME = "/opt/dagster/dagster_home"
-
-# The chart's top-level sections (helm/dagster/schema/schema/charts/dagster/values.py, with
-# `concurrency` of the 1.13 line): a misspelt section is otherwise ignored by Helm.
-CHART_SECTIONS = {
-    "global", "nameOverride", "fullnameOverride", "rbacEnabled", "dagsterWebserver",
-    "dagster-user-deployments", "postgresql", "generatePostgresqlPasswordSecret",
-    "generateCeleryConfigSecret", "rabbitmq", "redis", "flower", "ingress", "imagePullSecrets",
-    "computeLogManager", "scheduler", "runLauncher", "pythonLogs", "dagsterDaemon", "busybox",
-    "migrate", "telemetry", "serviceAccount", "retention", "additionalInstanceConfig",
-    "concurrency",
-}  # fmt: skip
-# K8sRunLauncherConfig in the chart's schema (subschema/run_launcher.py, extra="forbid": a
-# misspelt key fails `helm install`)
-CHART_K8S_LAUNCHER_KEYS = {
-    "image", "imagePullPolicy", "jobNamespace", "loadInclusterConfig", "kubeconfigFile",
-    "envConfigMaps", "envSecrets", "envVars", "volumeMounts", "volumes", "labels",
-    "failPodOnRunFailure", "resources", "schedulerName", "securityContext", "runK8sConfig",
-}  # fmt: skip
-# the ones chart_instance renders (the rest it refuses rather than guess)
-RENDERED_K8S_LAUNCHER_KEYS = CHART_K8S_LAUNCHER_KEYS - {
-    "image", "kubeconfigFile", "failPodOnRunFailure", "schedulerName",
-}  # fmt: skip
-# S3ComputeLogManager in the chart's schema (subschema/compute_log_manager.py; it allows other
-# keys, and the template drops them without a word: refused here)
-CHART_S3_LOGS_KEYS = {
-    "bucket", "localDir", "prefix", "useSsl", "verify", "verifyCertPath", "endpointUrl",
-    "skipEmptyFiles", "uploadInterval", "uploadExtraArgs", "showUrlOnly", "region",
-}  # fmt: skip
-
-# Fargate's task sizes: memory (MiB) allowed with each cpu value (ECS developer guide,
-# task-cpu-memory-error.html); anything else fails RegisterTaskDefinition.
-FARGATE_MEMORY = {
-    "256": {512, 1024, 2048},
-    "512": set(range(1024, 4097, 1024)),
-    "1024": set(range(2048, 8193, 1024)),
-    "2048": set(range(4096, 16385, 1024)),
-    "4096": set(range(8192, 30721, 1024)),
-    "8192": set(range(16384, 61441, 4096)),
-    "16384": set(range(32768, 122881, 8192)),
-}
-# a Kubernetes label's name and value: at most 63 characters, alphanumeric at both ends
-LABEL_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
 
 
 def read(path: Path) -> dict:
@@ -172,113 +122,6 @@ def load_instance(config: Mapping, home: Path) -> Instance:
     return Instance(components, ref.settings)
 
 
-# --- what the launchers check only when a run starts --------------------------------------
-
-
-@functools.cache
-def ecs_api() -> ServiceModel:
-    """botocore's model of the ECS API (shipped with botocore: no network)."""
-    return botocore.session.get_session().get_service_model("ecs")
-
-
-def check_ecs_request(operation: str, request: Mapping) -> None:
-    report = ParamValidator().validate(request, ecs_api().operation_model(operation).input_shape)
-    if report.has_errors():
-        raise ParamValidationError(report=report.generate_report())
-
-
-def register_task_definition_request(launcher: Mapping) -> dict:
-    """The RegisterTaskDefinition request EcsRunLauncher sends for a run's task (its
-    ``_run_task_kwargs``), with the image and family it learns at launch made up. Its volumes
-    reach ECS as written, so this is where a misspelt EFS field shows."""
-    definition = launcher["task_definition"]
-    family = "run-refill-assets"
-    environment = [
-        dict(zip(("name", "value"), entry.split("=", 1), strict=True))
-        if "=" in entry
-        else {"name": entry, "value": "the daemon's value"}
-        for entry in launcher["env_vars"]
-    ]
-    return DagsterEcsTaskDefinitionConfig(
-        family=family,
-        image="refill-platform:test",
-        container_name=launcher["container_name"],
-        command=None,
-        log_configuration={
-            "logDriver": "awslogs",
-            "options": {
-                "awslogs-group": definition["log_group"],
-                "awslogs-region": "us-east-1",
-                "awslogs-stream-prefix": family,
-            },
-        },
-        secrets=launcher.get("secrets"),
-        environment=environment,
-        execution_role_arn=definition.get("execution_role_arn"),
-        task_role_arn=definition.get("task_role_arn"),
-        sidecars=definition.get("sidecar_containers"),
-        requires_compatibilities=definition.get("requires_compatibilities"),
-        cpu=launcher["run_resources"]["cpu"],
-        memory=launcher["run_resources"]["memory"],
-        runtime_platform=definition.get("runtime_platform"),
-        mount_points=definition.get("mount_points"),
-        volumes=definition.get("volumes"),
-    ).task_definition_dict()
-
-
-def run_task_request(launcher: Mapping) -> dict:
-    """The RunTask request EcsRunLauncher sends, but for what it learns at launch (the task
-    definition it registered, the daemon's network, the container overrides)."""
-    kwargs = launcher.get("run_task_kwargs", {})
-    tags = [
-        *kwargs.get("tags", []),
-        {"key": "dagster/run_id", "value": "a-run-id"},
-        *launcher.get("run_ecs_tags", []),
-    ]
-    return {**kwargs, "taskDefinition": "run-refill-assets", "tags": tags}
-
-
-def check_ecs_launcher(launcher: Mapping) -> None:
-    kwargs = launcher.get("run_task_kwargs", {})
-    if {"taskDefinition", "overrides"} & set(kwargs):
-        raise ValueError("run_task_kwargs: the launcher sets taskDefinition and overrides itself")
-    check_ecs_request("RegisterTaskDefinition", register_task_definition_request(launcher))
-    check_ecs_request("RunTask", run_task_request(launcher))
-    cpu, memory = launcher["run_resources"]["cpu"], int(launcher["run_resources"]["memory"])
-    if memory not in FARGATE_MEMORY.get(cpu, set()):
-        raise ValueError(f"Fargate has no task size of cpu {cpu} with memory {memory}")
-
-
-def run_job(launcher: Mapping) -> dict:
-    """The Job K8sRunLauncher submits for a run, built with dagster-k8s's own functions, minus
-    the API call and the code location's container context (values.yaml switches it off)."""
-    fields = inspect.signature(DagsterK8sJobConfig.__new__).parameters
-    job_config = DagsterK8sJobConfig(
-        job_image="refill-platform:test",
-        **{key: value for key, value in launcher.items() if key in fields},
-    )
-    job = construct_dagster_k8s_job(
-        job_config,
-        args=["dagster", "api", "execute_run"],
-        job_name="dagster-run-test",
-        pod_name="dagster-run-test",
-        component="run_worker",
-        user_defined_k8s_config=UserDefinedDagsterK8sConfig.from_dict(
-            launcher.get("run_k8s_config", {})
-        ),
-        labels={"dagster/job": "nightly"},
-    )
-    return ApiClient().sanitize_for_serialization(job)
-
-
-def check_k8s_launcher(launcher: Mapping) -> None:
-    labels = run_job(launcher)["spec"]["template"]["metadata"]["labels"]
-    for key, value in labels.items():
-        name = key.rsplit("/", 1)[-1]
-        if not LABEL_NAME.match(name) or (value and not LABEL_NAME.match(value)):
-            raise ValueError(f"not a Kubernetes label: {key}={value!r}")
-
-
 def validate(kind: str, doc: Mapping, home: Path) -> Instance:
     """Everything this module checks of one file: "ecs", "k8s" (an instance) or "values"."""
     instance = load_instance(chart_instance(doc) if kind == "values" else doc, home)
@@ -287,135 +130,6 @@ def validate(kind: str, doc: Mapping, home: Path) -> Instance:
     else:
         check_k8s_launcher(instance.config("run_launcher"))
     return instance
-
-
-# --- the Helm chart's rendering of the instance -------------------------------------------
-
-
-def snake(key: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", key).lower()
-
-
-def chart_instance(values: Mapping) -> dict:
-    """The instance the chart renders from `values` (templates/configmap-instance.yaml and
-    helpers/instance/*.tpl), for the settings values.yaml uses; others are refused, not
-    guessed."""
-    unknown = set(values) - CHART_SECTIONS
-    if unknown:
-        raise ValueError(f"the chart has no sections {sorted(unknown)}")
-    fullname = RELEASE if "dagster" in RELEASE else f"{RELEASE}-dagster"
-    pg = values["postgresql"]
-    if pg["enabled"]:
-        raise ValueError("rendered here for an external PostgreSQL only")
-    postgres = {
-        "postgres_db": {
-            "username": pg["postgresqlUsername"],
-            "password": {"env": "DAGSTER_PG_PASSWORD"},
-            "hostname": pg["postgresqlHost"],
-            "db_name": pg["postgresqlDatabase"],
-            "port": pg["service"]["port"],
-            "params": pg.get("postgresqlParams", {}),
-            **({"scheme": pg["postgresqlScheme"]} if pg.get("postgresqlScheme") else {}),
-        }
-    }
-    instance = {
-        key: {"module": f"dagster_postgres.{module}", "class": cls, "config": postgres}
-        for key, module, cls in (
-            ("run_storage", "run_storage", "PostgresRunStorage"),
-            ("event_log_storage", "event_log", "PostgresEventLogStorage"),
-            ("schedule_storage", "schedule_storage", "PostgresScheduleStorage"),
-        )
-    }
-    instance["run_launcher"] = _chart_k8s_launcher(values, fullname)
-    daemon = values["dagsterDaemon"]
-    if daemon["enabled"] and daemon["runCoordinator"]["enabled"]:
-        instance["run_coordinator"] = _chart_run_coordinator(daemon["runCoordinator"])
-    monitoring = daemon.get("runMonitoring", {})
-    if daemon["enabled"] and monitoring.get("enabled"):
-        instance["run_monitoring"] = {
-            "enabled": True,
-            "start_timeout_seconds": monitoring["startTimeoutSeconds"],
-            "poll_interval_seconds": monitoring["pollIntervalSeconds"],
-            "free_slots_after_run_end_seconds": monitoring["freeSlotsAfterRunEndSeconds"],
-        }
-    instance["compute_logs"] = _chart_compute_logs(values["computeLogManager"])
-    if values.get("concurrency", {}).get("enabled"):
-        instance["concurrency"] = _chart_concurrency(values["concurrency"])
-    instance["telemetry"] = {"enabled": values["telemetry"]["enabled"]}
-    return instance
-
-
-def _chart_section(section: Mapping, kind: str, allowed: set[str]) -> Mapping:
-    """The config of a chart section of type ``kind`` (its key: ``kind`` in lower camel
-    case), refused when of another type or with a key the chart's schema does not have."""
-    if section["type"] != kind:
-        raise ValueError(f"rendered here for {kind} only, not {section['type']}")
-    key = kind[0].lower() + kind[1:]
-    config = section["config"][key]
-    unknown = set(config) - allowed
-    if unknown:
-        raise ValueError(f"the chart's {key} has no keys {sorted(unknown)}")
-    return config
-
-
-def _chart_k8s_launcher(values: Mapping, fullname: str) -> dict:
-    k8s = _chart_section(values["runLauncher"], "K8sRunLauncher", CHART_K8S_LAUNCHER_KEYS)
-    if set(k8s) - RENDERED_K8S_LAUNCHER_KEYS:
-        raise ValueError(f"not rendered here: {sorted(set(k8s) - RENDERED_K8S_LAUNCHER_KEYS)}")
-    config = {
-        "load_incluster_config": k8s["loadInclusterConfig"],
-        "job_namespace": k8s.get("jobNamespace") or NAMESPACE,
-        "image_pull_policy": k8s["imagePullPolicy"],
-        "service_account_name": values["global"].get("serviceAccountName")
-        or values["serviceAccount"].get("name")
-        or fullname,
-        "dagster_home": values["global"].get("dagsterHome", CHART_DAGSTER_HOME),
-        "instance_config_map": f"{fullname}-instance",
-        "postgres_password_secret": values["global"]["postgresqlSecretName"],
-    }
-    for key in ("envConfigMaps", "envSecrets"):
-        if k8s.get(key):
-            config[snake(key)] = [source["name"] for source in k8s[key]]
-    for key in ("envVars", "volumeMounts", "volumes", "labels", "resources", "securityContext"):
-        if k8s.get(key):
-            config[snake(key)] = k8s[key]
-    if k8s.get("runK8sConfig"):
-        config["run_k8s_config"] = {snake(k): v for k, v in k8s["runK8sConfig"].items() if v}
-    return {"module": "dagster_k8s", "class": "K8sRunLauncher", "config": config}
-
-
-def _chart_run_coordinator(coordinator: Mapping) -> dict:
-    if coordinator["type"] != "CustomRunCoordinator":
-        raise ValueError(f"rendered here for CustomRunCoordinator only, not {coordinator['type']}")
-    custom = coordinator["config"]["customRunCoordinator"]
-    return {"module": custom["module"], "class": custom["class"], "config": custom["config"]}
-
-
-def _chart_compute_logs(manager: Mapping) -> dict:
-    s3 = _chart_section(manager, "S3ComputeLogManager", CHART_S3_LOGS_KEYS)
-    # the template writes `verify` always, every other key only when it is set and not false
-    config = {"bucket": s3["bucket"], "verify": s3.get("verify") is not False}
-    config |= {snake(k): v for k, v in s3.items() if k not in ("bucket", "verify") and v}
-    return {
-        "module": "dagster_aws.s3.compute_log_manager",
-        "class": "S3ComputeLogManager",
-        "config": config,
-    }
-
-
-def _chart_concurrency(concurrency: Mapping) -> dict:
-    rendered = {}
-    pools = {snake(k): v for k, v in concurrency.get("pools", {}).items() if v is not None}
-    if pools:
-        rendered["pools"] = pools
-    runs = concurrency.get("runs", {})
-    if runs.get("maxConcurrentRuns") is not None or runs.get("tagConcurrencyLimits"):
-        rendered["runs"] = {}
-        if runs.get("maxConcurrentRuns") is not None:
-            rendered["runs"]["max_concurrent_runs"] = runs["maxConcurrentRuns"]
-        if runs.get("tagConcurrencyLimits"):
-            rendered["runs"]["tag_concurrency_limits"] = runs["tagConcurrencyLimits"]
-    return rendered
 
 
 # --- the files, loaded --------------------------------------------------------------------
