@@ -29,7 +29,7 @@ DEMO_NIGHTS_FROM ?= 2026-04-01
 DEMO_NIGHTS_TO ?= 2026-04-30
 DEMO_RUN_CONFIG ?= scripts/demo-run-config.yaml
 
-.PHONY: venv manifest demo test ui bench lint clean
+.PHONY: venv manifest postgres demo test ui bench lint clean
 
 $(BIN)/refill: pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -52,7 +52,13 @@ demo: manifest
 	$(BIN)/refill run --landing $(REFILL_HOME)/world/landing --since $(DEMO_NIGHTS_FROM) \
 		--as-of $(DEMO_NIGHTS_TO) --run-config $(DEMO_RUN_CONFIG)
 
-test: manifest
+# the end-to-end instance test and the dbt-on-PostgreSQL comparison need the machine's server
+postgres:
+	pg_isready -q -h 127.0.0.1 -p 5432 || { \
+		pg_ctlcluster --skip-systemctl-redirect "$$(ls /etc/postgresql)" main start && \
+		for _ in $$(seq 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done; }
+
+test: manifest postgres
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 ui: manifest

@@ -3,8 +3,8 @@
 The models are not partitioned: they are keyed-incremental by themselves
 (macros/keyed_incremental.sql), so a partitioned `@dbt_assets` bought per-day status in
 the UI at the price of one materialization event per model and day (31 models × 546
-days = 16,926 events written one at a time for the demo's history, ~95 s of its run;
-docs/architecture.md, "Bookkeeping"). They still take the window of the run they are in:
+days = 16,926 events written one at a time for an 18-month history, ~95 s of its run on
+SQLite; docs/architecture.md, "Bookkeeping"). They still take the window of the run they are in:
 the partitioned jobs (nightly, refill_all, a backfill of either) tag it on the run.
 
 dbt tests become asset checks; those with severity ``error`` block downstream.
