@@ -22,8 +22,7 @@ DEMO_END ?= 2026-06-30
 # job would (scores, export, monitoring), so the monitoring report covers them. Not the
 # 91 nights to the world's end: their scoring is 2 minutes more, and from June the champion's
 # lapse probabilities drift past the threshold (its reference is 3 months old) and the
-# retrain it asks for is minutes more; nor May-June: that window holds 3 malformed customer rows
-# of 332, which the blocking required-fields rule (99 %, from 3 rows) stops (issue 16)
+# retrain it asks for is minutes more
 DEMO_CUT ?= 2026-03-31
 DEMO_NIGHTS_FROM ?= 2026-04-01
 DEMO_NIGHTS_TO ?= 2026-04-30

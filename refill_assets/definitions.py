@@ -27,11 +27,12 @@ from refill_assets.defs.ingest.assets import ingest_assets
 from refill_assets.defs.monitoring.assets import monitoring
 from refill_assets.defs.outreach.assets import refill_outreach_export
 from refill_assets.defs.publish.assets import build_publish_asset
-from refill_assets.defs.quality.assets import eda_report
+from refill_assets.defs.reports.assets import eda_report
 from refill_assets.defs.resources import build_resources
 from refill_assets.defs.scoring.assets import rx_refill_scores
 from refill_assets.defs.training.assets import model_assets
 from refill_assets.defs.transform.assets import dbt_models
+from refill_assets.defs.transform.checks import marts_expectations
 from refill_assets.defs.validation.assets import validation
 
 _pipeline = [
@@ -52,6 +53,7 @@ defs = dg.Definitions(
         build_publish_asset([k for a in _pipeline for k in a.keys]),  # the analysts' copy
         sagemaker_endpoint,  # the champion, deployed by its sensor
     ],
+    asset_checks=[marts_expectations],  # the marts' suites, after dbt
     jobs=[refill_all, curate, score, nightly_job, retrain, deploy_champion],
     schedules=[nightly, weekly_retrain],
     sensors=[

@@ -9,7 +9,7 @@ Entry point::
 
 writes ``out_dir/landing/`` (the seven extracts of the landing-zone contract,
 ``<extract>/dt=YYYY-MM-DD/<file>``) and, beside it, ``out_dir/truth/``
-(Parquet files the platform never reads). Same arguments, byte-identical
+(files the platform never reads). Same arguments, byte-identical
 files. ``quirks=False`` gives a clean world: the same process, delivered on
 time, one file per extract and day, canonical spellings, no bad rows. Plain
 Python (numpy + polars), nothing of Dagster. Sizes: tests ~2,000 pets over a
@@ -219,6 +219,12 @@ auto-ship flag. ``process.json``: the world's ``Process`` (every field),
 ``"family"``: whether it was drawn from the family or is the standard one,
 and ``"shift"``: the ``Shift`` (start, transit_extra_days, lateness_factor),
 null without one.
+``faults.csv``: the ledger of the faults injected (``faults``): ``extract,
+day, kind``, a row per day on which someone watching the feed should be told
+something is wrong (an ``outage``, a ``file_missing_column``, a
+``file_truncated``, the ``schema_drift``), as opposed to the routine quirks
+ingestion absorbs; ``day`` (YYYY-MM-DD) is the delivery day; header only
+when ``quirks=False``. It scores data-quality alerts.
 """
 
 from refill_simulator.shift import Shift

@@ -15,6 +15,7 @@ from refill_assets.contract.extracts import EXTRACTS
 from refill_simulator import delivery, quirks
 from refill_simulator.catalog import build_clinics, catalog_arrays
 from refill_simulator.engagement import engagement_rows
+from refill_simulator.faults import FAULTS_FILE, injected_faults
 from refill_simulator.fills import run_fills
 from refill_simulator.formats import stream, zone_offsets
 from refill_simulator.orders import order_events, rx_order_rows, vet_reauth_rows
@@ -155,6 +156,8 @@ def simulate(
     (``process.draw_process(seed)``) instead of the standard one; either way
     ``truth/process.json`` records it. ``shift`` changes the process from its
     start on (``shift.Shift``), the truth's too; process.json records it.
+    ``truth/faults.csv`` lists the faults injected (``faults``; empty without
+    quirks).
     """
     began = time.perf_counter()
     out_dir = Path(out_dir)
@@ -166,6 +169,8 @@ def simulate(
     record = json.dumps(process_record(process, family, shift), indent=2)
     (truth / "process.json").write_text(record + "\n", encoding="utf-8")
     w = build_world(pets, start, end, seed, process, shift)
+    faults = injected_faults(w.tl, quirks)
+    faults.write_csv(truth / FAULTS_FILE, date_format="%Y-%m-%d")
     written: dict[str, tuple[int, int]] = {}
     fills = _land_orders(w, landing, truth, quirks, written)
     _land_people(w, landing, quirks, written)

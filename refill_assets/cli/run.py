@@ -92,6 +92,7 @@ class RunOutcome:
             f"    warehouse (pipeline):  {SETTINGS.layout.warehouse}",
             f"    published (analysts):  {SETTINGS.layout.published}",
             f"    reports:               {SETTINGS.layout.reports}",
+            f"    quality dashboard:     {SETTINGS.layout.quality_docs / 'index.html'}",
             f"    outreach export (CRM): {SETTINGS.export_uri}",
             "    UI:                    make ui  (then http://127.0.0.1:3000)",
         ]

@@ -31,6 +31,16 @@ class Layout:
         return self.home / "reports"
 
     @property
+    def quality_docs(self) -> Path:
+        """The data-quality dashboard (GX Data Docs): index.html, kept across runs."""
+        return self.reports / "quality"
+
+    @property
+    def quality_store(self) -> Path:
+        """GX's stores: the suites and every validation result the dashboard shows."""
+        return self.home / "quality"
+
+    @property
     def snapshot(self) -> Path:
         return self.home / "features" / "training_snapshot.parquet"
 

@@ -46,9 +46,10 @@ def instance():
 
 
 def test_a_failed_warning_check_in_a_green_run_reaches_slack(tmp_path, instance):
-    # 2 of 150 rows break an optional column: required fields stay valid, quarantine rate warns
-    rows = [lb.rx_order(i) for i in range(148)]
-    rows += [lb.rx_order(900 + i, days_supply="thirty") for i in range(2)]
+    # 12 of 150 rows break an optional column: required fields stay valid, the quarantine
+    # rate (8 %, far past 1 % for 150 rows) warns
+    rows = [lb.rx_order(i) for i in range(138)]
+    rows += [lb.rx_order(900 + i, days_supply="thirty") for i in range(12)]
     result = _materialize(tmp_path, rows, instance)
     assert result.success
     with CaptureServer() as hook:
@@ -56,13 +57,14 @@ def test_a_failed_warning_check_in_a_green_run_reaches_slack(tmp_path, instance)
         assert slack_on_failed_checks(ctx) is None
     assert len(hook.requests) == 1
     text = hook.requests[0]["json"]["text"]
-    assert "[WARN] `raw/rx_orders` check `quarantine_rate`" in text
-    assert "required_fields_valid" not in text
+    assert "[WARN] `raw/rx_orders` check `quality_warnings`" in text
+    assert "quarantine_rate" in text
+    assert "quality_blocking" not in text
 
 
 def test_a_blocking_check_failure_reaches_slack_with_the_run_error(tmp_path, instance):
     rows = [lb.rx_order(i) for i in range(10)]
-    rows += [lb.rx_order(90 + i, status="shipped-ish") for i in range(3)]
+    rows += [lb.rx_order(90 + i, status="shipped-ish") for i in range(6)]
     result = _materialize(tmp_path, rows, instance)
     assert not result.success
     with CaptureServer() as hook:
@@ -70,7 +72,8 @@ def test_a_blocking_check_failure_reaches_slack_with_the_run_error(tmp_path, ins
         slack_on_run_failure(ctx.for_run_failure())
     text = hook.requests[0]["json"]["text"]
     assert "FAILED" in text
-    assert "[ERROR] `raw/rx_orders` check `required_fields_valid`" in text
+    assert "[ERROR] `raw/rx_orders` check `quality_blocking`" in text
+    assert "required_fields_valid_latest_day" in text
 
 
 def test_a_clean_run_sends_nothing(tmp_path, instance):

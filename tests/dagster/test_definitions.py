@@ -15,25 +15,23 @@ def _node(*path: str):
     return GRAPH.get(dg.AssetKey(list(path)))
 
 
-def test_one_partitioned_ingestion_asset_per_extract_with_six_checks():
+def test_one_partitioned_ingestion_asset_per_extract_with_four_checks():
     for extract in EXTRACTS:
         node = _node("raw", extract)
         assert node.partitions_def is not None
         checks = {k.name: k for k in GRAPH.get_check_keys_for_assets({node.key})}
         assert set(checks) == {
             "schema",
-            "required_fields_valid",
-            "row_count_vs_trailing_week",
-            "null_spikes",
-            "quarantine_rate",
             "files_reconciled",
+            "quality_blocking",
+            "quality_warnings",
         }
     blocking = {
         c.name
         for c in GRAPH.asset_check_keys
         if GRAPH.get_check_spec(c).blocking and c.asset_key == dg.AssetKey(["raw", "rx_orders"])
     }
-    assert blocking == {"schema", "required_fields_valid", "files_reconciled"}
+    assert blocking == {"schema", "files_reconciled", "quality_blocking"}
 
 
 def test_every_partitioned_asset_backfills_in_a_single_run():

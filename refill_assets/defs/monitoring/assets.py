@@ -9,10 +9,12 @@ import dagster as dg
 
 from refill_assets.defs.outreach.assets import OUTREACH
 from refill_assets.defs.partitions import daily, single_run, window
+from refill_assets.defs.quality import checks as quality
 from refill_assets.defs.resources import WAREHOUSE_POOL, ModelStore, WarehouseResource
 from refill_assets.defs.scoring.assets import DRIFT, SCORES
 from refill_assets.monitoring.nightly import monitor
-from refill_assets.monitoring.performance import PerformancePolicy
+from refill_assets.monitoring.outcomes import OUTCOMES_TABLE
+from refill_assets.monitoring.performance import PERFORMANCE_TABLE, PerformancePolicy
 from refill_assets.storage.warehouse import connect
 
 OUTCOMES = dg.AssetKey(["monitoring", "score_outcomes"])
@@ -43,6 +45,13 @@ LOOK_AT = {
     "than the model learnt show here first)",
     "lapse_calibration": f"{_DAILY}: lapse_calibration_error and lapse_rate by day",
 }
+
+
+OUTCOMES_PROMISE = (
+    "one row per score, arms and channels known, refills after the scoring day, errors "
+    "within the horizon"
+)
+PERFORMANCE_PROMISE = "statuses known, errors non-negative, shares in [0, 1], settled ≤ scored"
 
 
 class MonitoringConfig(dg.Config):
@@ -112,8 +121,12 @@ class MonitoringConfig(dg.Config):
         ),
     ],
     check_specs=[
-        dg.AssetCheckSpec(name, asset=PERFORMANCE, description=text)
-        for name, text in CHECKS.items()
+        *(
+            dg.AssetCheckSpec(name, asset=PERFORMANCE, description=text)
+            for name, text in CHECKS.items()
+        ),
+        *quality.specs(OUTCOMES, OUTCOMES_PROMISE, blocking=False),
+        *quality.specs(PERFORMANCE, PERFORMANCE_PROMISE, blocking=False),
     ],
     partitions_def=daily,
     backfill_policy=single_run,
@@ -125,15 +138,30 @@ def monitoring(
     warehouse: WarehouseResource,
     models: ModelStore,
 ):
+    start, end = window(context)
+    # GX takes a second and a half to import: only the steps that validate load it
+    from refill_assets.quality import validate
+
     with connect(warehouse.layout.warehouse) as con:
         done = monitor(
             con,
-            *window(context),
+            start,
+            end,
             models.tracking_uri,
             models.layout.mlflow_artifacts,
             config.policy(),
             warehouse.layout.reports / REPORT_FILE,
         )
+        name = quality.run_name(context.run_id, f"{start}…{end}")
+        performance_days = done.recomputed["as_of_date"].to_list()
+        checked = {
+            OUTCOMES: validate.output(
+                con, warehouse.layout, OUTCOMES_TABLE, done.settled.days, name
+            ),
+            PERFORMANCE: validate.output(
+                con, warehouse.layout, PERFORMANCE_TABLE, performance_days, name
+            ),
+        }
     settled, figures = done.settled, done.figures or {}
     yield dg.MaterializeResult(
         asset_key=OUTCOMES,
@@ -169,6 +197,8 @@ def monitoring(
             **{k: float(v) for k, v in headline.items() if isinstance(v, int | float)},
         },
     )
+    for key, verdicts in checked.items():
+        yield from quality.results(key, verdicts, blocking=False)
     for finding in done.findings:
         yield dg.AssetCheckResult(
             asset_key=PERFORMANCE,

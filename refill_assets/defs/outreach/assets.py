@@ -8,15 +8,21 @@ import dagster as dg
 import polars as pl
 
 from refill_assets.defs.partitions import daily, single_run, window
+from refill_assets.defs.quality import checks as quality
 from refill_assets.defs.resources import WAREHOUSE_POOL, ExportResource, WarehouseResource
 from refill_assets.defs.scoring.assets import SCORES
 from refill_assets.outreach.arms import TREATED
-from refill_assets.outreach.export import export_window
+from refill_assets.outreach.export import export_window, exported
 from refill_assets.outreach.plan import OutreachPolicy
+from refill_assets.quality.datasets import EXPORT
 from refill_assets.reports.page import markdown_table
 from refill_assets.storage.warehouse import connect
 
 OUTREACH = dg.AssetKey(["outreach", "refill_outreach_export"])
+PROMISE = (
+    "the contract's columns in order, ids, day and channel present, channel email or sms, "
+    "lapse probability in [0, 1], contact before the predicted refill"
+)
 DEFAULTS = OutreachPolicy()
 
 
@@ -44,8 +50,10 @@ class OutreachConfig(dg.Config):
             asset=OUTREACH,
             blocking=True,
             description="Only the contract's columns, no PII, no opted-out customer, no pet "
-            "that is not an active dog or cat, one contact per owner.",
-        )
+            "that is not an active dog or cat, one contact per owner: a day's file is written "
+            "only when this holds.",
+        ),
+        *quality.specs(OUTREACH, PROMISE),
     ],
     description="The CRM's list of owners to remind the next day (the contract's outreach "
     "export), one file per scoring day under REFILL_EXPORT_URI; every planned contact, the "
@@ -58,8 +66,20 @@ def refill_outreach_export(
     export: ExportResource,
 ):
     policy = OutreachPolicy(**config.model_dump())
+    start, end = window(context)
+    # GX takes a second and a half to import: only the steps that validate load it
+    from refill_assets.quality import validate
+
     with connect(warehouse.layout.warehouse) as con:
-        done = export_window(con, policy, *window(context), export.uri, export.s3_client())
+        done = export_window(con, policy, start, end, export.uri, export.s3_client())
+        verdicts = validate.output(
+            con,
+            warehouse.layout,
+            EXPORT,
+            validate.days_between(start, end),
+            quality.run_name(context.run_id, f"{start}…{end}"),
+            frame=exported(done.contacts).to_pandas(),
+        )
     planned = done.contacts
     contacts = planned.filter(pl.col("arm") == TREATED)
     yield dg.MaterializeResult(
@@ -81,3 +101,4 @@ def refill_outreach_export(
         passed=not done.problems,
         metadata={"problems": dg.MetadataValue.json(done.problems[:20])},
     )
+    yield from quality.results(OUTREACH, verdicts)

@@ -1,11 +1,12 @@
-"""The analysts' copy of the warehouse, replaced atomically after a successful run."""
+"""The analysts' copy of the warehouse, replaced atomically after a successful run; before
+it, the run's data-quality pages (GX Data Docs, rendered once a run) and the dashboard."""
 
 from collections.abc import Sequence
 
 import dagster as dg
 
 from refill_assets.defs.resources import WAREHOUSE_POOL, WarehouseResource
-from refill_assets.storage.warehouse import publish
+from refill_assets.storage.warehouse import connect, publish
 
 
 def build_publish_asset(upstream: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
@@ -19,10 +20,19 @@ def build_publish_asset(upstream: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
         "the live warehouse (DuckDB lets one process write, and no one read meanwhile).",
     )
     def published_warehouse(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+        # GX takes a second and a half to import: only the steps that use it load it
+        from refill_assets.quality import validate
+
+        with connect(warehouse.layout.warehouse, read_only=True) as con:
+            dashboard = validate.publish(con, warehouse.layout)
         path = publish(warehouse.layout.warehouse, warehouse.layout.published)
         size_mb = path.stat().st_size / 2**20
         return dg.MaterializeResult(
-            metadata={"path": dg.MetadataValue.path(str(path)), "size_mb": round(size_mb, 1)}
+            metadata={
+                "path": dg.MetadataValue.path(str(path)),
+                "size_mb": round(size_mb, 1),
+                "quality_dashboard": dg.MetadataValue.path(str(dashboard)) if dashboard else "",
+            }
         )
 
     return published_warehouse

@@ -5,6 +5,7 @@ champion's reference sample, from the same rows in memory (``monitoring.nightly_
 import dagster as dg
 
 from refill_assets.defs.partitions import daily, single_run, window
+from refill_assets.defs.quality import checks as quality
 from refill_assets.defs.resources import WAREHOUSE_POOL, ModelStore, WarehouseResource
 from refill_assets.defs.validation.assets import VALIDATION
 from refill_assets.models import tracking
@@ -18,10 +19,15 @@ from refill_assets.monitoring.nightly_drift import (
 )
 from refill_assets.reports.page import markdown_table
 from refill_assets.scoring.nightly import score_window
+from refill_assets.scoring.scores import SCORES_TABLE
 from refill_assets.storage.warehouse import connect
 from refill_assets.validation.gate import BASELINE
 
 SCORES = dg.AssetKey(["scores", "rx_refill_scores"])
+PROMISE = (
+    "the contract's columns present, one score per prescription and run, lapse probability "
+    "in [0, 1], p10 ≤ predicted ≤ p90, predictions after the last fill"
+)
 DRIFT = dg.AssetKey(["monitoring", "feature_drift"])
 DRIFT_CHECK = "drift"
 _DRIFT = DriftPolicy()
@@ -66,7 +72,8 @@ class DriftConfig(dg.Config):
             asset=DRIFT,
             description="The last night's share of drifted features and the champion's "
             "predictions within the configured thresholds.",
-        )
+        ),
+        *quality.specs(SCORES, PROMISE),
     ],
     partitions_def=daily,
     backfill_policy=single_run,
@@ -95,6 +102,16 @@ def rx_refill_scores(
         )
         if watch is not None:
             write_drift(con, watch.rows(), start, end)
+        # GX takes a second and a half to import: only the steps that validate load it
+        from refill_assets.quality import validate
+
+        verdicts = validate.output(
+            con,
+            warehouse.layout,
+            SCORES_TABLE,
+            validate.days_between(start, end),
+            quality.run_name(context.run_id, f"{start}…{end}"),
+        )
     scores = scored.scores
     yield dg.MaterializeResult(
         asset_key=SCORES,
@@ -114,6 +131,7 @@ def rx_refill_scores(
         },
     )
     yield from _drift_results(watch, scored.champion)
+    yield from quality.results(SCORES, verdicts)
 
 
 def _drift_results(watch: DriftWatch | None, champion: tracking.LoggedModel):

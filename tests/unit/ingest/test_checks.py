@@ -1,8 +1,8 @@
-"""quality: the asset-check rules, on warehouses loaded from hand-written deliveries."""
+"""checks.schema: the file-level asset-check rule, on warehouses loaded from hand-written
+deliveries (the rules on rows and days are tested in ``tests/unit/quality``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -23,9 +23,8 @@ def day(n: int) -> date:
     return D1 + timedelta(days=n - 1)
 
 
-def _orders(n_day: int, count: int, tweak: Callable[[int, dict], dict] | None = None) -> list:
-    rows = [rx_order(n_day * 1000 + j, day=day(n_day)) for j in range(count)]
-    return [tweak(j, r) if tweak else r for j, r in enumerate(rows)]
+def _orders(n_day: int, count: int) -> list:
+    return [rx_order(n_day * 1000 + j, day=day(n_day)) for j in range(count)]
 
 
 class Warehouse:
@@ -44,72 +43,6 @@ class Warehouse:
 @pytest.fixture
 def wh(tmp_path: Path) -> Warehouse:
     return Warehouse(tmp_path)
-
-
-# --- valid_share ----------------------------------------------------------------------------
-
-
-def _missing_pet(bad: int) -> Callable[[int, dict], dict]:
-    return lambda j, r: r | {"pet_id": None} if j < bad else r
-
-
-def test_valid_share_passes_at_99_percent(wh):
-    deliver(wh.landing, "rx_orders", day(1), "a", _orders(1, 100, _missing_pet(1)))
-    wh.load(day(1), day(1))
-    out = wh.check(checks.valid_share, day(1), day(1))
-    assert out.passed
-    assert out.metadata == {"valid_share": 0.99, "rows": 100, "invalid_required": 1}
-
-
-def test_valid_share_fails_below_99_percent(wh):
-    deliver(wh.landing, "rx_orders", day(1), "a", _orders(1, 150, _missing_pet(3)))
-    wh.load(day(1), day(1))
-    out = wh.check(checks.valid_share, day(1), day(1))
-    assert not out.passed
-    assert out.metadata["valid_share"] == pytest.approx(0.98)
-    assert out.metadata["invalid_required"] == 3
-
-
-def test_valid_share_does_not_block_a_small_feed_for_one_bad_row(wh):
-    deliver(wh.landing, "rx_orders", day(1), "a", _orders(1, 12, _missing_pet(1)))
-    deliver(wh.landing, "rx_orders", day(2), "a", _orders(2, 12, _missing_pet(3)))
-    wh.load(day(1), day(2))
-    one = wh.check(checks.valid_share, day(1), day(1))
-    assert one.passed and one.metadata["valid_share"] == pytest.approx(11 / 12)
-    assert not wh.check(checks.valid_share, day(2), day(2)).passed
-
-
-def test_valid_share_counts_malformed_lines_but_not_optional_column_errors(wh):
-    def bad_optional(j, r):
-        return r | {"days_supply": "-1"} if j < 10 else r
-
-    data = csv_bytes(_orders(1, 100, bad_optional)).decode()
-    data += "O9,RX9,only,three-fields-too-few\n"  # malformed line: counts as invalid
-    write_bytes(wh.landing, "rx_orders", day(1), "a.csv", data.encode())
-    wh.load(day(1), day(1))
-    out = wh.check(checks.valid_share, day(1), day(1))
-    assert out.metadata["rows"] == 101 and out.metadata["invalid_required"] == 1
-    assert out.metadata["valid_share"] == pytest.approx(100 / 101)
-    assert out.passed
-    # the optional-column errors still show in the quarantine rate (a warning)
-    rate = wh.check(checks.quarantine_rate, day(1), day(1))
-    assert not rate.passed
-    assert rate.metadata["top_reasons"] == {
-        "negative days_supply": 10,
-        "expected 20 fields, found 4": 1,
-    }
-
-
-def test_valid_share_only_counts_the_range(wh):
-    deliver(wh.landing, "rx_orders", day(1), "a", _orders(1, 10, _missing_pet(5)))
-    deliver(wh.landing, "rx_orders", day(2), "a", _orders(2, 10))
-    wh.load(day(1), day(2))
-    assert not wh.check(checks.valid_share, day(1), day(2)).passed
-    out = wh.check(checks.valid_share, day(2), day(2))
-    assert out.passed and out.metadata["rows"] == 10
-
-
-# --- schema ---------------------------------------------------------------------------------
 
 
 def _without(column: str) -> list[str]:
@@ -153,67 +86,3 @@ def test_schema_passes_with_all_files_good(wh):
     wh.load(day(1), day(2))
     out = wh.check(checks.schema, day(1), day(2))
     assert out.passed and out.metadata == {"rejected_files": {}, "drift_columns": []}
-
-
-# --- row_count ------------------------------------------------------------------------------
-
-
-def test_row_count_flags_a_day_far_below_its_trailing_week(wh):
-    for n in range(1, 9):
-        deliver(wh.landing, "rx_orders", day(n), "a", _orders(n, 20))
-    deliver(wh.landing, "rx_orders", day(9), "a", _orders(9, 5))
-    deliver(wh.landing, "rx_orders", day(10), "a", _orders(10, 18))
-    wh.load(day(1), day(10))
-    out = wh.check(checks.row_count, day(1), day(10))
-    assert not out.passed
-    assert out.metadata["days_flagged"] == {"2024-03-09": {"rows": 5, "trailing_median": 20.0}}
-    assert wh.check(checks.row_count, day(10), day(10)).passed
-
-
-def test_row_count_flags_a_day_far_above_and_passes_a_steady_feed(wh):
-    for n in range(1, 10):
-        deliver(wh.landing, "rx_orders", day(n), "a", _orders(n, 60 if n == 9 else 20 + n % 3))
-    wh.load(day(1), day(9))
-    assert wh.check(checks.row_count, day(1), day(8)).passed
-    out = wh.check(checks.row_count, day(9), day(9))
-    assert not out.passed and list(out.metadata["days_flagged"]) == ["2024-03-09"]
-
-
-# --- null_spikes ----------------------------------------------------------------------------
-
-
-def test_null_spikes_flags_a_column_that_suddenly_goes_null(wh):
-    for n in range(1, 9):
-        deliver(wh.landing, "rx_orders", day(n), "a", _orders(n, 25))
-    no_clinic = _orders(9, 25, lambda j, r: r | {"clinic_id": None} if j < 20 else r)
-    deliver(wh.landing, "rx_orders", day(9), "a", no_clinic)
-    wh.load(day(1), day(9))
-
-    assert wh.check(checks.null_spikes, day(1), day(8)).passed
-    out = wh.check(checks.null_spikes, day(1), day(9))
-    assert not out.passed
-    assert out.metadata["spikes"] == [
-        {"day": "2024-03-09", "column": "clinic_id", "null_share": 0.8, "trailing": 0.0}
-    ]
-
-
-def test_null_spikes_ignores_small_days(wh):
-    for n in range(1, 9):
-        deliver(wh.landing, "rx_orders", day(n), "a", _orders(n, 25))
-    deliver(wh.landing, "rx_orders", day(9), "a", _orders(9, 5, lambda j, r: r | {"sig": None}))
-    wh.load(day(1), day(9))
-    assert wh.check(checks.null_spikes, day(9), day(9)).passed
-
-
-# --- quarantine_rate ------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(("bad", "passed"), [(0, True), (2, True), (3, False)])
-def test_quarantine_rate(wh, bad, passed):
-    rows = _orders(1, 200, lambda j, r: r | {"status": "misplaced"} if j < bad else r)
-    deliver(wh.landing, "rx_orders", day(1), "a", rows)
-    wh.load(day(1), day(1))
-    out = wh.check(checks.quarantine_rate, day(1), day(1))
-    assert out.passed is passed
-    assert out.metadata["quarantine_rate"] == pytest.approx(bad / 200)
-    assert out.metadata["top_reasons"] == ({"unknown status": bad} if bad else {})

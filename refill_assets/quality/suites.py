@@ -1,0 +1,147 @@
+"""The expectation suites (GX Core): what each dataset promises, built from the contract.
+
+Two suites per extract. ``extract_rows`` holds over the accepted rows of the run's window:
+column types as the raw table declares them, required fields present, allowed values,
+non-negative numbers, NDCs of 11 digits, each delivered line loaded once. ``extract_days``
+holds over the window's days (``profile.extract_days``): row counts within the bounds of
+their history, required fields valid on 99 % of the latest day's rows, quarantined,
+rejected-file and new-column days, missing values under 5 % where the business accepts
+some.
+
+Each expectation carries its ``severity``: ``critical`` ones block what depends on the
+dataset (bad data must not flow on), ``warning`` ones ask a person to look. ``meta.rule``
+names it in checks, the scorecard and Slack; ``meta.observed`` is the frame column a
+day's observed value comes from.
+"""
+
+from __future__ import annotations
+
+import great_expectations as gx
+import great_expectations.expectations as gxe
+
+from refill_assets.contract.extracts import EXTRACTS
+from refill_assets.contract.raw_tables import RAW_TABLES
+from refill_assets.quality.completeness import DUE_WHEN, MAX_MISSING_SHARE
+from refill_assets.quality.profile import missing_column
+
+CRITICAL, WARNING = "critical", "warning"
+# pandas dtypes a DuckDB column type reads as (``.df()``), by names GX 1.24 resolves:
+# nullable integers and booleans come as pandas' masked dtypes. Text columns have none:
+# GX's pandas type check does not recognise pandas 3's default string dtype (``str``,
+# pyarrow-backed), and a text column's type is the raw table's, fixed by ingestion.
+PANDAS_TYPES = {
+    "INTEGER": ["int32", "Int32Dtype"],
+    "BIGINT": ["int64", "Int64Dtype"],
+    "DOUBLE": ["float64"],
+    "BOOLEAN": ["bool", "BooleanDtype"],
+    "DATE": ["datetime64[us]", "datetime64[ns]"],
+    "TIMESTAMP": ["datetime64[us]", "datetime64[ns]"],
+}
+NDC_PATTERN = r"^\d{11}$"
+
+
+def meta(rule: str, observed: str | None = None) -> dict:
+    return {"rule": rule, "observed": observed}
+
+
+def rows_columns(extract: str) -> list[str]:
+    """The raw table's columns the rows suite reads (with ``_dt``, the day of each row)."""
+    return [*RAW_TABLES[extract], "_dt", "_file", "_line"]
+
+
+def extract_rows(extract: str) -> gx.ExpectationSuite:
+    spec, table = EXTRACTS[extract], RAW_TABLES[extract]
+    found = [
+        gxe.ExpectColumnValuesToBeInTypeList(
+            column=c, type_list=PANDAS_TYPES[t], severity=CRITICAL, meta=meta(f"type:{c}")
+        )
+        for c, t in table.items()
+        if t in PANDAS_TYPES
+    ]
+    found.append(
+        gxe.ExpectCompoundColumnsToBeUnique(
+            column_list=["_file", "_line"], severity=CRITICAL, meta=meta("line_loaded_once")
+        )
+    )
+    for column in spec.columns:
+        if column.name not in table:  # PII hashed or dropped on the way in
+            continue
+        c = column.name
+        if column.required:
+            found.append(
+                gxe.ExpectColumnValuesToNotBeNull(
+                    column=c, severity=CRITICAL, meta=meta(f"required:{c}")
+                )
+            )
+        if column.allowed:
+            found.append(
+                gxe.ExpectColumnValuesToBeInSet(
+                    column=c,
+                    value_set=list(column.allowed),
+                    severity=CRITICAL,
+                    meta=meta(f"allowed:{c}"),
+                )
+            )
+        if column.non_negative:
+            found.append(
+                gxe.ExpectColumnValuesToBeBetween(
+                    column=c, min_value=0, severity=CRITICAL, meta=meta(f"non_negative:{c}")
+                )
+            )
+    if "ndc" in table:
+        found.append(
+            gxe.ExpectColumnValuesToMatchRegex(
+                column="ndc", regex=NDC_PATTERN, severity=WARNING, meta=meta("ndc_11_digits")
+            )
+        )
+    return gx.ExpectationSuite(name=f"raw.{extract}.rows", expectations=found)
+
+
+def _at_most(a: str, b: str, rule: str, severity: str) -> gxe.Expectation:
+    """Each day's ``a`` ≤ its ``b``; a day without both (not judged) is left out."""
+    return gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+        column_A=b,
+        column_B=a,
+        or_equal=True,
+        ignore_row_if="either_value_is_missing",
+        severity=severity,
+        meta=meta(rule, a),
+    )
+
+
+def extract_days(extract: str) -> gx.ExpectationSuite:
+    found = [
+        _at_most("rows_min", "rows", "rows_not_far_below_usual", WARNING),
+        _at_most("rows", "rows_max", "rows_not_far_above_busiest", WARNING),
+        # blocking on the state now: a bad day in the history is in quarantine and reported
+        _at_most(
+            "latest_invalid_share",
+            "invalid_share_max",
+            "required_fields_valid_latest_day",
+            CRITICAL,
+        ),
+        _at_most("invalid_share", "invalid_share_max", "required_fields_valid", WARNING),
+        _at_most("quarantine_share", "quarantine_share_max", "quarantine_rate", WARNING),
+        gxe.ExpectColumnValuesToBeBetween(
+            column="missed_delivery",
+            max_value=0,
+            severity=WARNING,
+            meta=meta("no_missed_delivery", "missed_delivery"),
+        ),
+        gxe.ExpectColumnValuesToBeBetween(
+            column="files_rejected",
+            max_value=0,
+            severity=WARNING,
+            meta=meta("no_file_rejected", "files_rejected"),
+        ),
+        gxe.ExpectColumnValuesToBeBetween(
+            column="new_columns",
+            max_value=0,
+            severity=WARNING,
+            meta=meta("no_new_column", "new_columns"),
+        ),
+    ]
+    for c in DUE_WHEN[extract]:
+        m = missing_column(c)
+        found.append(_at_most(m, f"{m}_max", f"missing_under_{MAX_MISSING_SHARE:.0%}:{c}", WARNING))
+    return gx.ExpectationSuite(name=f"raw.{extract}.days", expectations=found)

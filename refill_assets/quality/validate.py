@@ -1,0 +1,113 @@
+"""Validating a dataset: read its frames, run its suites, keep the results.
+
+What the wiring calls. Each call runs the dataset's suites on the run's whole window at
+once, builds their Data Docs pages, and records their days in ``quality.scorecard`` (the
+connection must be writable).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, timedelta
+from functools import cache
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from refill_assets.quality import dashboard, outputs, profile, scorecard, suites, verdict
+from refill_assets.quality.datasets import DAY_COLUMN
+from refill_assets.quality.gx_run import QualityProject
+from refill_assets.storage.layout import Layout
+
+GX_DOCS = "gx"  # GX's Data Docs site, under the dashboard's folder
+
+
+@cache
+def _project(store: Path, docs: Path) -> QualityProject:
+    return QualityProject(store, docs)
+
+
+def project(layout: Layout) -> QualityProject:
+    """The home's GX project, built once per process."""
+    return _project(layout.quality_store, layout.quality_docs / GX_DOCS)
+
+
+def days_between(start: date, end: date) -> list[date]:
+    return [start + timedelta(days=i) for i in range((end - start).days + 1)]
+
+
+def extract(
+    con: duckdb.DuckDBPyConnection,
+    layout: Layout,
+    name: str,
+    start: date,
+    end: date,
+    run_name: str,
+) -> list[verdict.Verdict]:
+    """The accepted rows and the delivery days of extract ``name`` over [start, end]."""
+    gx = project(layout)
+    columns = ", ".join(f'"{c}"' for c in suites.rows_columns(name))
+    rows = con.execute(
+        f"SELECT {columns} FROM raw.{name} WHERE _dt BETWEEN ? AND ?", [start, end]
+    ).df()
+    days = profile.extract_days(con, name, start, end)
+    dataset = f"raw.{name}"
+    runs = [
+        (
+            gx.validate(suites.extract_rows(name), rows, run_name, ["_dt"]),
+            rows,
+            "_dt",
+            days_between(start, end),
+        ),
+        (gx.validate(suites.extract_days(name), days, run_name, ["day"]), days, "day", None),
+    ]
+    return _keep(con, layout, dataset, runs)
+
+
+def output(
+    con: duckdb.DuckDBPyConnection,
+    layout: Layout,
+    dataset: str,
+    days: list[date] | None,
+    run_name: str,
+    frame: pd.DataFrame | None = None,
+) -> list[verdict.Verdict]:
+    """The rows of promised output ``dataset`` (``datasets.DAY_COLUMN``) on ``days`` (None: all
+    of them): read from the warehouse, or ``frame`` for one that is not a table (the
+    outreach export)."""
+    gx = project(layout)
+    day = DAY_COLUMN[dataset]
+    if frame is None:
+        frame = con.execute(
+            f'SELECT * FROM {dataset} WHERE $all OR "{day}" IN (SELECT unnest($days::DATE[]))',
+            {"all": days is None, "days": days or []},
+        ).df()
+    if days is None:
+        days = sorted({verdict.as_date(v) for v in frame[day].dropna()})
+    result = gx.validate(outputs.suite(dataset), frame, run_name, [day])
+    return _keep(con, layout, dataset, [(result, frame, day, days)])
+
+
+def _keep(con, layout: Layout, dataset: str, runs) -> list[verdict.Verdict]:
+    """Scorecard rows and the dashboard of a dataset's validations; their Data Docs pages
+    are rendered once a run (``publish``), at the addresses the verdicts name."""
+    gx = project(layout)
+    verdicts = [
+        replace(verdict.read(result, frame, dataset, index, days), page=str(gx.page(result)))
+        for result, frame, index, days in runs
+    ]
+    scorecard.record(con, verdicts)
+    dashboard.write(con, layout.quality_docs, gx.docs)
+    return verdicts
+
+
+def publish(con: duckdb.DuckDBPyConnection, layout: Layout) -> Path | None:
+    """The Data Docs pages still missing (this run's, or those of a run a blocking check
+    stopped), GX's index, and the dashboard linking them; returns the dashboard (None before
+    any validation)."""
+    if not scorecard.exists(con):
+        return None
+    gx = project(layout)
+    gx.build_docs()
+    return dashboard.write(con, layout.quality_docs, gx.docs)
