@@ -21,7 +21,7 @@ from pathlib import Path
 import great_expectations as gx
 import pandas as pd
 from great_expectations.core import ExpectationSuiteValidationResult
-from great_expectations.data_context.types.base import DataContextConfig
+from great_expectations.data_context.types.base import DataContextConfig, ProgressBarsConfig
 from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
 
 SITE = "quality"
@@ -31,7 +31,7 @@ SITE = "quality"
 INDEX_LIMIT = 250
 DATASOURCE, BATCH = "warehouse", "window"
 
-# GX reports progress bars and usage statistics by default: neither belongs in a run's log
+# GX sends usage statistics by default
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 logging.getLogger("great_expectations").setLevel(logging.WARNING)
 
@@ -83,6 +83,8 @@ class QualityProject:
                 }
             },
             analytics_enabled=False,
+            # GX draws a progress bar per validation on stderr: noise in a run's log
+            progress_bars=ProgressBarsConfig(globally=False, metric_calculations=False),
         )
         self.context = gx.get_context(mode="ephemeral", project_config=config)
         self._source = self.context.data_sources.add_pandas(DATASOURCE)

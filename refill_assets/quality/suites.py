@@ -1,8 +1,11 @@
 """The expectation suites (GX Core): what each dataset promises, built from the contract.
 
 Two suites per extract. ``extract_rows`` holds over the accepted rows of the run's window:
-column types as the raw table declares them, required fields present, allowed values,
-non-negative numbers, NDCs of 11 digits, each delivered line loaded once. ``extract_days``
+required fields present, allowed values, non-negative numbers, NDCs of 11 digits, each
+delivered line loaded once. Types are the raw table's: ingestion parses each value to its
+contract type or quarantines the row, and creates the table with the contract's types
+(``contract.raw_tables``); GX's dtype expectations would restate them (and know nothing of
+pandas 3's text dtype). ``extract_days``
 holds over the window's days (``profile.extract_days``): row counts within the bounds of
 their history, required fields valid on 99 % of the latest day's rows, quarantined,
 rejected-file and new-column days, missing values under 5 % where the business accepts
@@ -25,18 +28,6 @@ from refill_assets.quality.completeness import DUE_WHEN, MAX_MISSING_SHARE
 from refill_assets.quality.profile import missing_column
 
 CRITICAL, WARNING = "critical", "warning"
-# pandas dtypes a DuckDB column type reads as (``.df()``), by names GX 1.24 resolves:
-# nullable integers and booleans come as pandas' masked dtypes. Text columns have none:
-# GX's pandas type check does not recognise pandas 3's default string dtype (``str``,
-# pyarrow-backed), and a text column's type is the raw table's, fixed by ingestion.
-PANDAS_TYPES = {
-    "INTEGER": ["int32", "Int32Dtype"],
-    "BIGINT": ["int64", "Int64Dtype"],
-    "DOUBLE": ["float64"],
-    "BOOLEAN": ["bool", "BooleanDtype"],
-    "DATE": ["datetime64[us]", "datetime64[ns]"],
-    "TIMESTAMP": ["datetime64[us]", "datetime64[ns]"],
-}
 NDC_PATTERN = r"^\d{11}$"
 
 
@@ -44,25 +35,43 @@ def meta(rule: str, observed: str | None = None) -> dict:
     return {"rule": rule, "observed": observed}
 
 
-def rows_columns(extract: str) -> list[str]:
-    """The raw table's columns the rows suite reads (with ``_dt``, the day of each row)."""
-    return [*RAW_TABLES[extract], "_dt", "_file", "_line"]
+# a column the rows frame computes: one number per delivered line (file, line), so that
+# "each line loaded once" compares integers, not millions of file paths
+LINE_KEY = "_line_key"
+COMPUTED = {LINE_KEY: 'hash("_file", "_line")'}
+_COLUMN_ARGS = ("column", "column_A", "column_B")
+
+
+def columns_of(suite: gx.ExpectationSuite) -> list[str]:
+    """The columns ``suite``'s expectations read, in order: what a frame must hold."""
+    found: dict[str, None] = {}
+    for e in suite.expectations:
+        kwargs = e.configuration.kwargs
+        for c in [
+            *(kwargs[k] for k in _COLUMN_ARGS if k in kwargs),
+            *kwargs.get("column_list", []),
+        ]:
+            found[c] = None
+    return list(found)
+
+
+def presence_only(extract: str) -> set[str]:
+    """Text columns of ``extract`` whose only expectation is to be present (ids, names)."""
+    spec, table = EXTRACTS[extract], RAW_TABLES[extract]
+    return {
+        c.name
+        for c in spec.columns
+        if c.required and not c.allowed and table.get(c.name) == "VARCHAR" and c.name != "ndc"
+    }
 
 
 def extract_rows(extract: str) -> gx.ExpectationSuite:
     spec, table = EXTRACTS[extract], RAW_TABLES[extract]
     found = [
-        gxe.ExpectColumnValuesToBeInTypeList(
-            column=c, type_list=PANDAS_TYPES[t], severity=CRITICAL, meta=meta(f"type:{c}")
+        gxe.ExpectColumnValuesToBeUnique(
+            column=LINE_KEY, severity=CRITICAL, meta=meta("line_loaded_once")
         )
-        for c, t in table.items()
-        if t in PANDAS_TYPES
     ]
-    found.append(
-        gxe.ExpectCompoundColumnsToBeUnique(
-            column_list=["_file", "_line"], severity=CRITICAL, meta=meta("line_loaded_once")
-        )
-    )
     for column in spec.columns:
         if column.name not in table:  # PII hashed or dropped on the way in
             continue

@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from refill_assets.quality import dashboard, outputs, profile, scorecard, suites, verdict
+from refill_assets.quality import dashboard, frames, outputs, profile, scorecard, suites, verdict
 from refill_assets.quality.datasets import DAY_COLUMN
 from refill_assets.quality.gx_run import QualityProject
 from refill_assets.storage.layout import Layout
@@ -47,15 +47,20 @@ def extract(
 ) -> list[verdict.Verdict]:
     """The accepted rows and the delivery days of extract ``name`` over [start, end]."""
     gx = project(layout)
-    columns = ", ".join(f'"{c}"' for c in suites.rows_columns(name))
-    rows = con.execute(
-        f"SELECT {columns} FROM raw.{name} WHERE _dt BETWEEN ? AND ?", [start, end]
-    ).df()
+    by_rows = suites.extract_rows(name)
+    rows = frames.read(
+        con,
+        f"raw.{name}",
+        [*suites.columns_of(by_rows), "_dt"],
+        "_dt BETWEEN $s AND $e",
+        {"s": start, "e": end},
+        suites.presence_only(name),
+    )
     days = profile.extract_days(con, name, start, end)
     dataset = f"raw.{name}"
     runs = [
         (
-            gx.validate(suites.extract_rows(name), rows, run_name, ["_dt"]),
+            gx.validate(by_rows, rows, run_name, ["_dt"]),
             rows,
             "_dt",
             days_between(start, end),
@@ -78,14 +83,18 @@ def output(
     outreach export)."""
     gx = project(layout)
     day = DAY_COLUMN[dataset]
+    suite = outputs.suite(dataset)
     if frame is None:
-        frame = con.execute(
-            f'SELECT * FROM {dataset} WHERE $all OR "{day}" IN (SELECT unnest($days::DATE[]))',
+        frame = frames.read(
+            con,
+            dataset,
+            list(dict.fromkeys([*suites.columns_of(suite), day])),
+            f'$all OR "{day}" IN (SELECT unnest($days::DATE[]))',
             {"all": days is None, "days": days or []},
-        ).df()
+        )
     if days is None:
         days = sorted({verdict.as_date(v) for v in frame[day].dropna()})
-    result = gx.validate(outputs.suite(dataset), frame, run_name, [day])
+    result = gx.validate(suite, frame, run_name, [day])
     return _keep(con, layout, dataset, [(result, frame, day, days)])
 
 
