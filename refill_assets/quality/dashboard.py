@@ -31,11 +31,16 @@ STYLE = (
 )
 
 
-def write(con: duckdb.DuckDBPyConnection, docs: Path, gx_docs: Path) -> Path:
+def write(con: duckdb.DuckDBPyConnection, docs: Path) -> Path:
     """Writes the page from the scorecard; returns its path."""
     latest = con.execute(
         f"""
-        SELECT dataset, max(day) AS day FROM {TABLE} GROUP BY dataset ORDER BY dataset
+        WITH pages AS (
+          SELECT dataset, suite, arg_max(page, day) AS page FROM {TABLE} GROUP BY ALL
+        )
+        SELECT dataset, max(day) AS day,
+          (SELECT list(page ORDER BY suite) FROM pages p WHERE p.dataset = s.dataset) AS pages
+        FROM {TABLE} s GROUP BY dataset ORDER BY dataset
         """
     ).fetchall()
     days = con.execute(
@@ -63,8 +68,8 @@ def write(con: duckdb.DuckDBPyConnection, docs: Path, gx_docs: Path) -> Path:
             f"<style>{STYLE}</style></head><body><h1>Data quality</h1>",
             f"<p>From <code>{TABLE}</code>, written {datetime.now(UTC):%Y-%m-%d %H:%M} UTC. "
             f"Every expectation of every run: <a href='gx/index.html'>GX Data Docs</a>.</p>",
-            _latest(latest, states, docs, gx_docs),
-            _grid(sorted({d for d, _ in latest}), sorted({day for _, day, *_ in days}), states),
+            _latest(latest, states, docs),
+            _grid(sorted({d for d, *_ in latest}), sorted({day for _, day, *_ in days}), states),
             _failures(failures),
             "</body></html>",
         ]
@@ -72,14 +77,13 @@ def write(con: duckdb.DuckDBPyConnection, docs: Path, gx_docs: Path) -> Path:
     return write_bytes_atomic(page.encode(), docs / "index.html")
 
 
-def _latest(latest, states, docs: Path, gx_docs: Path) -> str:
+def _latest(latest, states, docs: Path) -> str:
     rows = []
-    for dataset, day in latest:
+    for dataset, day, pages in latest:
         state, failed = states.get((dataset, day), ("ok", None))
-        pages = _latest_pages(gx_docs, dataset)
+        pages = [Path(p) for p in pages if p and Path(p).exists()]
         links = " ".join(
-            f"<a href='{html.escape(str(p.relative_to(docs)))}'>{html.escape(p.parents[2].name)}"
-            f"</a>"
+            f"<a href='{html.escape(_href(p, docs))}'>{html.escape(p.parents[2].name)}</a>"
             for p in pages
         )
         rows.append(
@@ -95,16 +99,8 @@ def _latest(latest, states, docs: Path, gx_docs: Path) -> str:
     )
 
 
-def _latest_pages(gx_docs: Path, dataset: str) -> list[Path]:
-    """The newest validation page of each suite of ``dataset`` (GX nests names by dot)."""
-    root = gx_docs / "validations" / Path(*dataset.split("."))
-    suites = [p for p in root.iterdir() if p.is_dir()] if root.is_dir() else []
-    pages = []
-    for suite in [root, *suites]:
-        found = list(suite.glob("*/*/*.html"))
-        if found:
-            pages.append(max(found, key=lambda p: p.stat().st_mtime))
-    return pages
+def _href(page: Path, docs: Path) -> str:
+    return str(page.relative_to(docs)) if page.is_relative_to(docs) else page.as_uri()
 
 
 def _grid(datasets: list[str], days: list, states) -> str:

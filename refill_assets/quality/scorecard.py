@@ -28,7 +28,8 @@ def record(con: duckdb.DuckDBPyConnection, verdicts: list[Verdict]) -> int:
     con.execute("CREATE SCHEMA IF NOT EXISTS quality")
     con.execute(
         f"CREATE TABLE IF NOT EXISTS {TABLE} (day DATE, dataset VARCHAR, suite VARCHAR,"
-        " expectation VARCHAR, severity VARCHAR, success BOOLEAN, observed_value DOUBLE)"
+        " expectation VARCHAR, severity VARCHAR, success BOOLEAN, observed_value DOUBLE,"
+        " page VARCHAR)"
     )
     rows = pl.concat([v.scorecard for v in verdicts])
     if rows.is_empty():

@@ -7,7 +7,6 @@ connection must be writable).
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
@@ -99,15 +98,16 @@ def output(
 
 
 def _keep(con, layout: Layout, dataset: str, runs) -> list[verdict.Verdict]:
-    """Scorecard rows and the dashboard of a dataset's validations; their Data Docs pages
-    are rendered once a run (``publish``), at the addresses the verdicts name."""
+    """Scorecard rows of a dataset's validations. Their Data Docs pages and the dashboard are
+    made once a run (``publish``), but for a critical failure: it stops the run before."""
     gx = project(layout)
     verdicts = [
-        replace(verdict.read(result, frame, dataset, index, days), page=str(gx.page(result)))
+        verdict.read(result, frame, dataset, index, days, str(gx.page(result)))
         for result, frame, index, days in runs
     ]
     scorecard.record(con, verdicts)
-    dashboard.write(con, layout.quality_docs, gx.docs)
+    if any(v.failed(suites.CRITICAL) for v in verdicts):  # the run stops here: show it now
+        dashboard.write(con, layout.quality_docs)
     return verdicts
 
 
@@ -117,6 +117,5 @@ def publish(con: duckdb.DuckDBPyConnection, layout: Layout) -> Path | None:
     any validation)."""
     if not scorecard.exists(con):
         return None
-    gx = project(layout)
-    gx.build_docs()
-    return dashboard.write(con, layout.quality_docs, gx.docs)
+    project(layout).build_docs()
+    return dashboard.write(con, layout.quality_docs)

@@ -30,6 +30,7 @@ SCORECARD_SCHEMA = {
     "severity": pl.Utf8,
     "success": pl.Boolean,
     "observed_value": pl.Float64,
+    "page": pl.Utf8,  # the validation's GX Data Docs page
 }
 
 CARD_COLUMNS = ("day", "expectation", "severity", "success", "observed_value")
@@ -71,6 +72,7 @@ def read(
     dataset: str,
     index: str,
     days: list[date] | None = None,
+    page: str | None = None,
 ) -> Verdict:
     """``frame`` was validated with failing rows named by its ``index`` column (a day).
 
@@ -113,13 +115,13 @@ def read(
         )
     scorecard = (
         pl.concat(cards)
-        .with_columns(dataset=pl.lit(dataset), suite=pl.lit(result.suite_name))
+        .with_columns(dataset=pl.lit(dataset), suite=pl.lit(result.suite_name), page=pl.lit(page))
         .select(list(SCORECARD_SCHEMA))
         .cast(SCORECARD_SCHEMA)
         if cards
         else pl.DataFrame(schema=SCORECARD_SCHEMA)
     )
-    return Verdict(dataset, result.suite_name, tuple(failures), scorecard)
+    return Verdict(dataset, result.suite_name, tuple(failures), scorecard, page)
 
 
 def _judged_days(frame: pd.DataFrame, index: str, kwargs: dict) -> list[date]:

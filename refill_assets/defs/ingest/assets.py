@@ -19,7 +19,7 @@ from refill_assets.storage.warehouse import connect
 
 SCHEMA_CHECK, RECONCILIATION_CHECK = "schema", "files_reconciled"
 PROMISE = (
-    "the accepted rows (types, required fields, allowed values, lines loaded once) and each "
+    "the accepted rows (required fields, allowed values, lines loaded once) and each "
     "delivery day (rows within their history's bounds, required fields valid on 99 % of the "
     "latest day's rows, no file rejected, no new column, missing values under 5 %)"
 )
