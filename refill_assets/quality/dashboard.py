@@ -81,7 +81,7 @@ def _latest(latest, states, docs: Path) -> str:
     rows = []
     for dataset, day, pages in latest:
         state, failed = states.get((dataset, day), ("ok", None))
-        pages = [Path(p) for p in pages if p and Path(p).exists()]
+        pages = [Path(p) for p in pages if p]
         links = " ".join(
             f"<a href='{html.escape(_href(p, docs))}'>{html.escape(p.parents[2].name)}</a>"
             for p in pages

@@ -107,15 +107,22 @@ def _keep(con, layout: Layout, dataset: str, runs) -> list[verdict.Verdict]:
     ]
     scorecard.record(con, verdicts)
     if any(v.failed(suites.CRITICAL) for v in verdicts):  # the run stops here: show it now
-        dashboard.write(con, layout.quality_docs)
+        publish(con, layout)
     return verdicts
 
 
-def publish(con: duckdb.DuckDBPyConnection, layout: Layout) -> Path | None:
+def write_dashboard(con: duckdb.DuckDBPyConnection, layout: Layout) -> Path | None:
+    """The dashboard, once a run; None before any validation."""
+    return dashboard.write(con, layout.quality_docs) if scorecard.exists(con) else None
+
+
+def build_docs(layout: Layout) -> Path:
     """The Data Docs pages still missing (this run's, or those of a run a blocking check
-    stopped), GX's index, and the dashboard linking them; returns the dashboard (None before
-    any validation)."""
-    if not scorecard.exists(con):
-        return None
-    project(layout).build_docs()
-    return dashboard.write(con, layout.quality_docs)
+    stopped) and GX's index, once a run."""
+    return project(layout).build_docs()
+
+
+def publish(con: duckdb.DuckDBPyConnection, layout: Layout) -> Path | None:
+    """The run's quality pages: the GX Data Docs and the dashboard linking them."""
+    build_docs(layout)
+    return write_dashboard(con, layout)
