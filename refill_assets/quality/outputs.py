@@ -21,7 +21,7 @@ from refill_assets.outreach.arms import CONTROL, TREATED
 from refill_assets.outreach.export import EXPORT_COLUMNS
 from refill_assets.quality.completeness import MAX_MISSING_SHARE
 from refill_assets.quality.datasets import EXPORT, FILLS, INTERVALS
-from refill_assets.quality.suites import CRITICAL, WARNING, meta
+from refill_assets.quality.suites import CRITICAL, WARNING, at_most, meta
 from refill_assets.scoring.scores import SCORES_TABLE
 
 CONTACT_CHANNELS = ["email", "sms"]
@@ -32,17 +32,6 @@ def _required(columns: list[str]) -> list[gxe.Expectation]:
         gxe.ExpectColumnValuesToNotBeNull(column=c, severity=CRITICAL, meta=meta(f"required:{c}"))
         for c in columns
     ]
-
-
-def _ordered(early: str, late: str, rule: str, severity: str, equal: bool = True):
-    return gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-        column_A=late,
-        column_B=early,
-        or_equal=equal,
-        ignore_row_if="either_value_is_missing",
-        severity=severity,
-        meta=meta(rule),
-    )
 
 
 def _between(column: str, low, high, severity: str, rule: str | None = None):
@@ -76,7 +65,7 @@ def _fills() -> list[gxe.Expectation]:
         gxe.ExpectColumnValuesToMatchRegex(
             column="ndc", regex=r"^\d{11}$", severity=WARNING, meta=meta("ndc_11_digits")
         ),
-        _ordered("fill_date", "known_from", "known_after_filled", WARNING),
+        at_most("fill_date", "known_from", "known_after_filled", WARNING),
     ]
 
 
@@ -85,8 +74,8 @@ def _intervals() -> list[gxe.Expectation]:
         _between("fill_seq", 1, None, WARNING),
         _between("effective_days_supply", 1, 365, WARNING),
         _between("days_to_next_fill", 1, None, WARNING),
-        _ordered("fill_date", "next_fill_date", "next_fill_after_fill", WARNING, equal=False),
-        _ordered("fill_date", "runout_date", "runout_after_fill", WARNING),
+        at_most("fill_date", "next_fill_date", "next_fill_after_fill", WARNING, equal=False),
+        at_most("fill_date", "runout_date", "runout_after_fill", WARNING),
     ]
 
 
@@ -115,9 +104,9 @@ def _scores() -> list[gxe.Expectation]:
             meta=meta("one_score_per_rx_and_run"),
         ),
         _between("lapse_probability", 0, 1, CRITICAL),
-        _ordered("refill_date_p10", "predicted_refill_date", "p10_not_after_prediction", CRITICAL),
-        _ordered("predicted_refill_date", "refill_date_p90", "p90_not_before_prediction", CRITICAL),
-        _ordered("last_fill_date", "predicted_refill_date", "prediction_after_last_fill", WARNING),
+        at_most("refill_date_p10", "predicted_refill_date", "p10_not_after_prediction", CRITICAL),
+        at_most("predicted_refill_date", "refill_date_p90", "p90_not_before_prediction", CRITICAL),
+        at_most("last_fill_date", "predicted_refill_date", "prediction_after_last_fill", WARNING),
         _between("predicted_days_to_refill", 0, None, WARNING),
         _in_set("drug_class", DRUG_CLASSES, WARNING),
     ]
@@ -131,7 +120,7 @@ def _export() -> list[gxe.Expectation]:
         *_required(["campaign_id", "customer_id", "pet_id", "rx_id", "contact_on", "channel"]),
         _in_set("channel", CONTACT_CHANNELS, CRITICAL),
         _between("lapse_probability", 0, 1, CRITICAL),
-        _ordered("contact_on", "predicted_refill_date", "contact_before_refill", WARNING),
+        at_most("contact_on", "predicted_refill_date", "contact_before_refill", WARNING),
     ]
 
 
@@ -142,7 +131,7 @@ def _outcomes() -> list[gxe.Expectation]:
         ),
         _in_set("arm", [TREATED, CONTROL], WARNING),
         _in_set("channel", CONTACT_CHANNELS, WARNING),
-        _ordered("as_of_date", "actual_refill_date", "refill_after_scoring", WARNING, equal=False),
+        at_most("as_of_date", "actual_refill_date", "refill_after_scoring", WARNING, equal=False),
         _between("error_days", -HORIZON_DAYS, HORIZON_DAYS, WARNING),
     ]
 
@@ -153,7 +142,7 @@ def _performance() -> list[gxe.Expectation]:
         _in_set("status", ["final", "provisional"], WARNING),
         _between("mae_days", 0, None, WARNING),
         *(_between(c, 0, 1, WARNING) for c in shares),
-        _ordered("rows_settled", "rows_scored", "settled_within_scored", WARNING),
+        at_most("rows_settled", "rows_scored", "settled_within_scored", WARNING),
     ]
 
 

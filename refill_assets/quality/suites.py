@@ -106,12 +106,13 @@ def extract_rows(extract: str) -> gx.ExpectationSuite:
     return gx.ExpectationSuite(name=f"raw.{extract}.rows", expectations=found)
 
 
-def _at_most(a: str, b: str, rule: str, severity: str) -> gxe.Expectation:
-    """Each day's ``a`` ≤ its ``b``; a day without both (not judged) is left out."""
+def at_most(a: str, b: str, rule: str, severity: str, equal: bool = True) -> gxe.Expectation:
+    """Each row's ``a`` ≤ its ``b`` (< unless ``equal``); a row without both is left out
+    (for a day: not judged)."""
     return gxe.ExpectColumnPairValuesAToBeGreaterThanB(
         column_A=b,
         column_B=a,
-        or_equal=True,
+        or_equal=equal,
         ignore_row_if="either_value_is_missing",
         severity=severity,
         meta=meta(rule, a),
@@ -120,17 +121,17 @@ def _at_most(a: str, b: str, rule: str, severity: str) -> gxe.Expectation:
 
 def extract_days(extract: str) -> gx.ExpectationSuite:
     found = [
-        _at_most("rows_min", "rows", "rows_not_far_below_usual", WARNING),
-        _at_most("rows", "rows_max", "rows_not_far_above_busiest", WARNING),
+        at_most("rows_min", "rows", "rows_not_far_below_usual", WARNING),
+        at_most("rows", "rows_max", "rows_not_far_above_busiest", WARNING),
         # blocking on the state now: a bad day in the history is in quarantine and reported
-        _at_most(
+        at_most(
             "latest_invalid_share",
             "invalid_share_max",
             "required_fields_valid_latest_day",
             CRITICAL,
         ),
-        _at_most("invalid_share", "invalid_share_max", "required_fields_valid", WARNING),
-        _at_most("quarantine_share", "quarantine_share_max", "quarantine_rate", WARNING),
+        at_most("invalid_share", "invalid_share_max", "required_fields_valid", WARNING),
+        at_most("quarantine_share", "quarantine_share_max", "quarantine_rate", WARNING),
         gxe.ExpectColumnValuesToBeBetween(
             column="missed_delivery",
             max_value=0,
@@ -152,5 +153,5 @@ def extract_days(extract: str) -> gx.ExpectationSuite:
     ]
     for c in DUE_WHEN[extract]:
         m = missing_column(c)
-        found.append(_at_most(m, f"{m}_max", f"missing_under_{MAX_MISSING_SHARE:.0%}:{c}", WARNING))
+        found.append(at_most(m, f"{m}_max", f"missing_under_{MAX_MISSING_SHARE:.0%}:{c}", WARNING))
     return gx.ExpectationSuite(name=f"raw.{extract}.days", expectations=found)

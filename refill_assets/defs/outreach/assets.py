@@ -67,18 +67,11 @@ def refill_outreach_export(
 ):
     policy = OutreachPolicy(**config.model_dump())
     start, end = window(context)
-    # GX takes a second and a half to import: only the steps that validate load it
-    from refill_assets.quality import validate
-
     with connect(warehouse.layout.warehouse) as con:
         done = export_window(con, policy, start, end, export.uri, export.s3_client())
-        verdicts = validate.output(
-            con,
-            warehouse.layout,
-            EXPORT,
-            validate.days_between(start, end),
-            quality.run_name(context.run_id, f"{start}…{end}"),
-            frame=exported(done.contacts).to_pandas(),
+        rows = exported(done.contacts).to_pandas()
+        verdicts = quality.validate_window(
+            context, con, warehouse.layout, EXPORT, start, end, frame=rows
         )
     planned = done.contacts
     contacts = planned.filter(pl.col("arm") == TREATED)

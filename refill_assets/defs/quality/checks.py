@@ -14,7 +14,13 @@ from typing import TYPE_CHECKING
 import dagster as dg
 
 if TYPE_CHECKING:  # the verdicts come from GX, which only the validating steps load
+    from datetime import date
+
+    import duckdb
+    import pandas as pd
+
     from refill_assets.quality.verdict import Verdict
+    from refill_assets.storage.layout import Layout
 
 BLOCKING, WARNINGS = "quality_blocking", "quality_warnings"
 _SEVERITY = {BLOCKING: "critical", WARNINGS: "warning"}
@@ -40,6 +46,24 @@ def specs(key: dg.AssetKey, promise: str, blocking: bool = True) -> list[dg.Asse
             )
         )
     return found
+
+
+def validate_window(
+    context: dg.AssetExecutionContext,
+    con: duckdb.DuckDBPyConnection,
+    layout: Layout,
+    dataset: str,
+    start: date,
+    end: date,
+    frame: pd.DataFrame | None = None,
+) -> list[Verdict]:
+    """The suite of promised output ``dataset`` on the run's window [start, end]."""
+    # GX takes a second and a half to import: only the steps that validate load it
+    from refill_assets.quality import validate
+
+    days = validate.days_between(start, end)
+    name = run_name(context.run_id, f"{start}…{end}")
+    return validate.output(con, layout, dataset, days, name, frame=frame)
 
 
 def run_name(run_id: str, window: str) -> str:

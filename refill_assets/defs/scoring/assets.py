@@ -102,16 +102,7 @@ def rx_refill_scores(
         )
         if watch is not None:
             write_drift(con, watch.rows(), start, end)
-        # GX takes a second and a half to import: only the steps that validate load it
-        from refill_assets.quality import validate
-
-        verdicts = validate.output(
-            con,
-            warehouse.layout,
-            SCORES_TABLE,
-            validate.days_between(start, end),
-            quality.run_name(context.run_id, f"{start}…{end}"),
-        )
+        verdicts = quality.validate_window(context, con, warehouse.layout, SCORES_TABLE, start, end)
     scores = scored.scores
     yield dg.MaterializeResult(
         asset_key=SCORES,

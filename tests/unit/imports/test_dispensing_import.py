@@ -26,6 +26,9 @@ from refill_assets.imports.dispensing import (
 from refill_assets.ingest import checks as ingest_checks
 from refill_assets.ingest.landing import Landing
 from refill_assets.ingest.load import ingest_days
+from refill_assets.quality import validate
+from refill_assets.quality.suites import CRITICAL
+from refill_assets.storage.layout import Layout
 from tests.support.dbt_runner import run_dbt
 
 # a copy of ../shared/data/smart-refills (Apache 2.0, its LICENSE and README beside it)
@@ -81,11 +84,19 @@ def imported(tmp_path_factory) -> dict:
     reports = ingest_all(
         summary.landing, warehouse, tmp / "raw", summary.first_fill, summary.last_fill
     )
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    # the blocking checks: the latest file readable, and the suites' critical expectations
+    with duckdb.connect(str(warehouse)) as con:
+        first, last = summary.first_fill, summary.last_fill
         checks = {
-            (name, rule.__name__): rule(con, name, summary.first_fill, summary.last_fill)
+            (name, "schema"): ingest_checks.schema(con, name, first, last) for name in EXTRACTS
+        }
+        critical = {
+            name: [
+                f.rule
+                for v in validate.extract(con, Layout(tmp / "home"), name, first, last, "import")
+                for f in v.failed(CRITICAL)
+            ]
             for name in EXTRACTS
-            for rule in (ingest_checks.schema, ingest_checks.valid_share)  # the blocking ones
         }
     run_dbt("run", "--select", "+refill_intervals", warehouse=warehouse, work=tmp / "dbt")
     with duckdb.connect(str(warehouse), read_only=True) as con:
@@ -97,6 +108,7 @@ def imported(tmp_path_factory) -> dict:
         "summary": summary,
         "reports": reports,
         "checks": checks,
+        "critical": critical,
         "fills": fills_mart,
         "intervals": intervals,
         "pets": pets,
@@ -155,6 +167,7 @@ def test_ingestion_accepts_every_row(imported):
     assert reports["pets"].rows_loaded == reports["customers"].rows_loaded == 3
     for key, outcome in imported["checks"].items():
         assert outcome.passed, (key, outcome.description)
+    assert imported["critical"] == {name: [] for name in EXTRACTS}
 
 
 def test_fills_and_prescriptions_match_the_input(imported):
