@@ -1,8 +1,9 @@
 """Validating a dataset: read its frames, run its suites, keep the results.
 
 What the wiring calls. Each call runs the dataset's suites on the run's whole window at
-once, builds their Data Docs pages, and records their days in ``quality.scorecard`` (the
-connection must be writable).
+once and records their days in ``quality.scorecard`` (the connection must be writable);
+``publish`` (the publish step, once a run) renders the run's Data Docs pages and the
+dashboard.
 """
 
 from __future__ import annotations
