@@ -22,7 +22,10 @@ import great_expectations as gx
 import pandas as pd
 from great_expectations.core import ExpectationSuiteValidationResult
 from great_expectations.data_context.types.base import DataContextConfig, ProgressBarsConfig
-from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
+from great_expectations.data_context.types.resource_identifiers import (
+    ExpectationSuiteIdentifier,
+    ValidationResultIdentifier,
+)
 
 SITE = "quality"
 # validation results listed on the index page (about two weeks of nights); older result
@@ -89,6 +92,7 @@ class QualityProject:
         self.context = gx.get_context(mode="ephemeral", project_config=config)
         self._source = self.context.data_sources.add_pandas(DATASOURCE)
         self._batches: dict[str, object] = {}
+        self._batch_ids: dict[str, str] = {}
 
     def validate(
         self, suite: gx.ExpectationSuite, frame: pd.DataFrame, run_name: str, index: list[str]
@@ -99,6 +103,8 @@ class QualityProject:
         if batch is None:  # one data asset per suite, for the life of the project
             asset = self._source.add_dataframe_asset(suite.name)
             batch = self._batches[suite.name] = asset.add_batch_definition_whole_dataframe(BATCH)
+            # the id GX files the suite's results under (the same for every frame)
+            self._batch_ids[suite.name] = batch.get_batch({"dataframe": frame}).id
         definition = self.context.validation_definitions.add_or_update(
             gx.ValidationDefinition(name=suite.name, data=batch, suite=suite)
         )
@@ -127,12 +133,14 @@ class QualityProject:
         return self.docs / "index.html"
 
     def page(self, result: ExpectationSuiteValidationResult) -> Path:
-        """Where ``result``'s Data Docs page is (``build_docs`` renders it)."""
-        run = result.meta["run_id"]
-        for key in self.context.validation_results_store.list_keys():
-            if key.expectation_suite_identifier.name == result.suite_name and key.run_id == run:
-                return self._page(key)
-        raise KeyError(f"no stored result of {result.suite_name} in run {run}")
+        """Where ``result``'s Data Docs page is (``build_docs`` renders it): its store key,
+        made as GX makes it, not looked up among every result ever kept."""
+        key = ValidationResultIdentifier(
+            expectation_suite_identifier=ExpectationSuiteIdentifier(name=result.suite_name),
+            run_id=result.meta["run_id"],
+            batch_identifier=self._batch_ids[result.suite_name],
+        )
+        return self._page(key)
 
     def _page(self, key) -> Path:
         # the site's layout (TupleFilesystemStoreBackend): the key's parts as folders, the
