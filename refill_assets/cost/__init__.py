@@ -1,0 +1,1 @@
+"""Cost telemetry: prices, estimates, actuals, forecasts and guardrails."""
