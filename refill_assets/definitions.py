@@ -17,11 +17,18 @@ from refill_assets.defs.automation.jobs import (
     weekly_retrain,
 )
 from refill_assets.defs.automation.retrain import retrain_when_the_model_slips
+from refill_assets.defs.cost.assets import (
+    COST_KEYS,
+    cost_daily_job,
+    cost_schedule,
+    daily_spend,
+)
 from refill_assets.defs.deploy.assets import (
     champion_deploy_sensor,
     deploy_champion,
     sagemaker_endpoint,
 )
+from refill_assets.defs.deploy.sweep import sweep_schedule, untagged_resources, untagged_sweep
 from refill_assets.defs.features.assets import training_snapshot
 from refill_assets.defs.ingest.assets import ingest_assets
 from refill_assets.defs.monitoring.assets import monitoring
@@ -50,12 +57,16 @@ _pipeline = [
 defs = dg.Definitions(
     assets=[
         *_pipeline,
-        build_publish_asset([k for a in _pipeline for k in a.keys]),  # the analysts' copy
-        sagemaker_endpoint,  # the champion, deployed by its sensor
+        daily_spend,  # the AWS bill by day, the forecast, the endpoint's usage, the 2x guard
+        # the analysts' copy, after whichever of these its run has
+        build_publish_asset([*(k for a in _pipeline for k in a.keys), *COST_KEYS]),
+        sagemaker_endpoint,  # the champion, deployed by its sensor (and the budget with it)
+        untagged_resources,  # what escapes the cost tags
     ],
     asset_checks=[marts_expectations],  # the marts' suites, after dbt
-    jobs=[refill_all, curate, score, nightly_job, retrain, deploy_champion],
-    schedules=[nightly, weekly_retrain],
+    jobs=[refill_all, curate, score, nightly_job, retrain, deploy_champion, cost_daily_job]
+    + [untagged_sweep],
+    schedules=[nightly, weekly_retrain, cost_schedule, sweep_schedule],
     sensors=[
         slack_on_failed_checks,
         slack_on_run_failure,

@@ -18,6 +18,10 @@ in CI and against S3 by changing variables, never code.
 | REFILL_GATE_TOLERANCE | 0.05 | allowed MAE regression of a large segment vs the champion |
 | REFILL_SAGEMAKER_* | unset: deploy sensor stopped | the account and endpoint to deploy |
 | REFILL_COST_CENTER, _ENV, _CLIENT, _OWNER | see deploy/sagemaker.py | AWS cost tags |
+| REFILL_COMPUTE_* | the ECS run task | VCPU, MEMORY_GB or USD_PER_HOUR: compute price |
+| REFILL_BUDGET_* | USD 250 | the deploy's AWS Budget: USD, NAME, EMAILS, SNS_TOPIC_ARN |
+| REFILL_SWEEP_DELETE | false | the untagged sweep deletes old untagged endpoints |
+| REFILL_MARGIN_PER_REFILL_USD | unset | a refill's margin: $ benefit / $ cloud (monitoring) |
 | REFILL_TRUTH | `truth/` beside a local landing, if there | a simulator's truth (oracle) |
 
 REFILL_PARTITIONS_START unset (the usual case), the partitions start at the landing zone's
@@ -47,6 +51,10 @@ DEV_PII_KEY = "refill-dev-key-not-for-production"
 DEFAULT_PARTITIONS_START = "2024-01-01"
 _DEPLOY_PREFIXES = (
     "REFILL_SAGEMAKER_",
+    "REFILL_COMPUTE_",
+    "REFILL_BUDGET_",
+    "REFILL_SWEEP_",
+    "REFILL_MARGIN_PER_REFILL_USD",
     "REFILL_COST_CENTER",
     "REFILL_ENV",
     "REFILL_CLIENT",
@@ -70,7 +78,7 @@ class Settings:
     truth: Path | None
     gate_margin: float
     gate_tolerance: float
-    deploy_env: dict[str, str]  # REFILL_SAGEMAKER_*, the cost tags' and AWS region variables
+    deploy_env: dict[str, str]  # the AWS account's: SageMaker, cost tags, compute price, budget
 
     @property
     def layout(self) -> Layout:

@@ -21,15 +21,18 @@ The run goes into the Dagster instance at ``DAGSTER_HOME`` when it is set (so
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass, field
 from datetime import date
 
 import dagster as dg
 
 from refill_assets.contract.extracts import EXTRACTS
+from refill_assets.cost.estimate import COST, ITEM, PREDICTIONS, unattributed
 from refill_assets.definitions import defs
 from refill_assets.defs.automation.jobs import SCORES
 from refill_assets.defs.automation.retrain import retrain_decision
+from refill_assets.defs.cost.meter import RATE
 from refill_assets.defs.ingest.assets import RECONCILIATION_CHECK
 from refill_assets.defs.partitions import START
 from refill_assets.defs.resources import SETTINGS, build_resources
@@ -51,6 +54,11 @@ class RunOutcome:
     # the landing zone's reconciliation per extract (files_reconciled checks' metadata)
     files: dict[str, dict] = field(default_factory=dict)
     retrain: RetrainDecision | None = None  # after a night: did the monitoring ask for one
+    # estimated cost per (run, asset): a backfill repeats its figure on every partition
+    costs: dict[tuple[str, str], float] = field(default_factory=dict)
+    compute_usd: dict[tuple[str, str], float] = field(default_factory=dict)
+    run_seconds: dict[str, float] = field(default_factory=dict)  # each run's wall time
+    predictions: dict[tuple[str, str], int] = field(default_factory=dict)
 
     def render(self, seconds: float) -> str:
         lines = [f"refill run: {'succeeded' if self.success else 'FAILED'} in {seconds:.1f} s"]
@@ -85,6 +93,7 @@ class RunOutcome:
         if self.retrain is not None:
             asked = "requested by the monitoring" if self.retrain.request else "not requested"
             lines.append(f"  retrain: {asked} — {self.retrain.reason}")
+        lines += self._cost_lines()
         slowest = sorted(self.step_seconds.items(), key=lambda kv: -kv[1])[:5]
         lines.append("  slowest steps: " + ", ".join(f"{k} {v:.1f} s" for k, v in slowest))
         lines += [
@@ -97,6 +106,32 @@ class RunOutcome:
             "    UI:                    make ui  (then http://127.0.0.1:3000)",
         ]
         return "\n".join(lines)
+
+    def _cost_lines(self) -> list[str]:
+        if not self.costs:
+            return []
+        assets = sum(self.costs.values())
+        rest = 0.0  # each run's time no step accounts for: its task is billed for all of it
+        for run, seconds in self.run_seconds.items():
+            attributed = sum(usd for (r, _), usd in self.compute_usd.items() if r == run)
+            rest += unattributed(seconds, attributed, RATE)
+        total, wall = assets + rest, sum(self.run_seconds.values())
+        by_asset: dict[str, float] = {}
+        for (_, asset), usd in self.costs.items():
+            by_asset[asset] = by_asset.get(asset, 0.0) + usd
+        top = sorted(by_asset.items(), key=lambda kv: -kv[1])[:3]
+        lines = [
+            f"  estimated cost: ${total:.4g} for {len(self.run_seconds)} run(s), {wall:.0f} s at "
+            f"${RATE.usd_per_hour:.4g}/h ({RATE.basis}): assets ${assets:.4g}, the rest of "
+            f"the runs' time (Dagster's bookkeeping, dbt's start-up) ${rest:.4g}",
+            "    most: " + ", ".join(f"{asset} ${usd:.2g}" for asset, usd in top),
+        ]
+        if predictions := sum(self.predictions.values()):
+            lines.append(
+                f"  cost per 1,000 predictions: ${total / predictions * 1000:.4g} "
+                f"({predictions} predictions; the command's whole estimate)"
+            )
+        return lines
 
 
 # the metadata worth a line in the terminal; the UI shows the rest
@@ -233,6 +268,7 @@ def _execute(
         "dagster/asset_partition_range_end": end.isoformat(),
     }
     quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    started = time.perf_counter()
     result = job.execute_in_process(
         run_config=quiet | _ops_of(job, run_config),
         instance=instance,
@@ -241,12 +277,17 @@ def _execute(
         asset_selection=selected,
     )
     outcome.success = outcome.success and result.success
+    outcome.run_seconds[result.run_id] = time.perf_counter() - started
     for event in result.all_events:
         if event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION:
             mat = event.event_specific_data.materialization
-            outcome.materialized[mat.asset_key.to_user_string()] = {
-                k: v.value for k, v in mat.metadata.items()
-            }
+            asset = mat.asset_key.to_user_string()
+            meta = outcome.materialized[asset] = {k: v.value for k, v in mat.metadata.items()}
+            if COST in meta:  # keyed by (run, asset): a backfill repeats it on each partition
+                key = (result.run_id, asset)
+                outcome.costs[key] = meta[COST]
+                outcome.compute_usd[key] = meta.get(f"{ITEM}compute", 0.0)
+                outcome.predictions[key] = int(meta.get(PREDICTIONS, 0))
         elif event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
             ev = event.event_specific_data
             if ev.check_name == RECONCILIATION_CHECK and "reconciliation" in ev.metadata:

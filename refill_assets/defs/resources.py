@@ -63,9 +63,10 @@ def _s3_client(uri: str, endpoint_url: str | None):
     return S3Resource(endpoint_url=endpoint_url).get_client()
 
 
-class SageMakerResource(dg.ConfigurableResource):
-    """boto3 clients of the deploys; ``endpoint_url``: a compatible server (moto) instead of
-    AWS for SageMaker and its runtime, ``s3_endpoint_url`` for S3."""
+class AwsResource(dg.ConfigurableResource):
+    """boto3 clients of the AWS account: SageMaker and its runtime (the deploys), Cost
+    Explorer, Budgets, CloudWatch Logs, STS (the cost telemetry), S3. ``endpoint_url``: a
+    compatible server (moto) instead of AWS for all but S3, ``s3_endpoint_url`` for S3."""
 
     region: str = "us-east-1"
     endpoint_url: str | None = None
@@ -128,7 +129,7 @@ def build_resources() -> dict:
         "warehouse": WarehouseResource(home=str(SETTINGS.home)),
         "landing": landing_resource(),
         "export": ExportResource(uri=SETTINGS.export_uri, s3_endpoint_url=SETTINGS.s3_endpoint_url),
-        "sagemaker": SageMakerResource(
+        "aws": AwsResource(
             region=region(SETTINGS.deploy_env),
             endpoint_url=SETTINGS.deploy_env.get("REFILL_SAGEMAKER_ENDPOINT_URL"),
             s3_endpoint_url=SETTINGS.s3_endpoint_url,

@@ -46,7 +46,9 @@ delta method in the tests. The CI is
 NULL when an arm has fewer than 2 owners; an arm with no unit gives NULL value, difference and
 CI (the other arm's value stays), and 0 units and owners.
 
-``cost_per_prediction`` is always NULL for now: the cost-telemetry issue fills it.
+``cost_per_prediction``: the period's estimated platform cost per score made
+(``monitoring.economics``), the same on every KPI row of the period; NULL when no cost was
+recorded for it.
 
 Both tables are recomputed whole each night and replaced in one transaction (``write_kpis``):
 they are small, and a full recompute is simplest and idempotent.
@@ -79,7 +81,7 @@ KPI_COLUMNS = {
     "difference": "DOUBLE", "ci_low": "DOUBLE", "ci_high": "DOUBLE",
     "treated_units": "BIGINT", "control_units": "BIGINT",
     "treated_owners": "BIGINT", "control_owners": "BIGINT", "method": "VARCHAR",
-    "cost_per_prediction": "DOUBLE",  # NULL until the cost-telemetry issue fills it
+    "cost_per_prediction": "DOUBLE",  # the period's, from monitoring.economics
     "through": "DATE",
 }  # fmt: skip
 RESPONSE_COLUMNS = {
@@ -341,10 +343,18 @@ def compute_response(con: duckdb.DuckDBPyConnection, through: date) -> pl.DataFr
     return rows.select(pl.col(c).cast(_POLARS[kind]) for c, kind in RESPONSE_COLUMNS.items())
 
 
-def write_kpis(con: duckdb.DuckDBPyConnection, through: date) -> tuple[pl.DataFrame, pl.DataFrame]:
+def write_kpis(
+    con: duckdb.DuckDBPyConnection, through: date, costs: pl.DataFrame | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Recompute both tables and replace them whole, together, in one transaction (small
-    tables: a full recompute each night is simplest and idempotent); returns the rows."""
+    tables: a full recompute each night is simplest and idempotent); returns the rows.
+    ``costs``: ``cost_per_prediction`` by ``period`` (``economics.cost_by_period``)."""
     kpis, response = compute_kpis(con, through), compute_response(con, through)
+    if costs is not None:
+        kpis = kpis.drop("cost_per_prediction").join(
+            costs.select("period", "cost_per_prediction"), on="period", how="left"
+        )
+        kpis = kpis.select(pl.col(c).cast(_POLARS[kind]) for c, kind in KPI_COLUMNS.items())
     ensure_table(con, KPI_TABLE, KPI_COLUMNS)
     ensure_table(con, RESPONSE_TABLE, RESPONSE_COLUMNS)
     replace_together(con, [(KPI_TABLE, "true", [], kpis), (RESPONSE_TABLE, "true", [], response)])

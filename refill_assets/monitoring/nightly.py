@@ -19,6 +19,7 @@ import duckdb
 import polars as pl
 
 from refill_assets.models import tracking
+from refill_assets.monitoring.economics import cost_by_period, unit_economics, write_economics
 from refill_assets.monitoring.kpis import write_kpis
 from refill_assets.monitoring.outcomes import Settled, settle
 from refill_assets.monitoring.performance import (
@@ -43,6 +44,7 @@ class Monitored:
     findings: list[Finding]
     kpis: pl.DataFrame | None  # monitoring.pilot_kpis (None: no order delivered yet)
     response: pl.DataFrame | None  # monitoring.outreach_response
+    economics: pl.DataFrame  # monitoring.unit_economics
     report: Report
 
 
@@ -54,7 +56,11 @@ def monitor(
     artifacts: Path,
     policy: PerformancePolicy,
     report_path: Path,
+    pending_costs: pl.DataFrame | None = None,
+    margin_usd: float | None = None,
 ) -> Monitored:
+    """``pending_costs``: the current run's estimates so far (``cost.estimates`` rows not
+    recorded yet); ``margin_usd``: a refill's margin, for the benefit per cloud dollar."""
     settled = settle(con, start, end)
     recomputed = recompute_days(con, settled.days, settled.through, policy.maturity_days)
     latest = con.execute(
@@ -73,9 +79,14 @@ def monitor(
         # the nights weigh long waits more than the snapshot's samples: compare like with like
         offline = held.get(NIGHTLY_MAE, held.get("mae_days"))
     kpis = response = None  # no order delivered yet: no outcome, no KPI
+    costs = cost_by_period(con, pending_costs)
     if settled.through is not None:
-        kpis, response = write_kpis(con, settled.through)
+        kpis, response = write_kpis(con, settled.through, costs)
+    economics = unit_economics(costs, kpis, margin_usd)
+    write_economics(con, economics)
     # the headline follows the latest version with settled refills (the report decides)
     report = build_monitoring_report(con, report_path, policy=policy)
     judged = findings(figures, offline, policy)
-    return Monitored(settled, recomputed, version, figures, judged, kpis, response, report)
+    return Monitored(
+        settled, recomputed, version, figures, judged, kpis, response, economics, report
+    )

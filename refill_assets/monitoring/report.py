@@ -1,7 +1,9 @@
 """The monitoring report: one self-contained HTML page of what the nightly monitoring wrote.
 
-It reads four tables: ``monitoring.performance_daily`` (``performance``),
-``monitoring.feature_drift``, ``monitoring.pilot_kpis`` and ``monitoring.outreach_response``.
+It reads five tables: ``monitoring.performance_daily`` (``performance``),
+``monitoring.feature_drift``, ``monitoring.pilot_kpis``, ``monitoring.outreach_response`` and
+``monitoring.unit_economics`` (``economics``), and the cost tables (``cost.ledger``: estimated
+against actual spend, the forecast's variance).
 Any of them may be missing or empty (a first night has no settled outcome, the pilot no KPI
 yet): its section then says so instead of a figure, since a report that fails on a young
 warehouse would hide the sections that do have data. A table that exists without a column the
@@ -28,8 +30,11 @@ import plotly.express as px
 import plotly.graph_objects as go
 import polars as pl
 
+from refill_assets.monitoring import report_cost
 from refill_assets.monitoring.drift import SCHEMA as DRIFT_SCHEMA
 from refill_assets.monitoring.drift import DriftPolicy
+from refill_assets.monitoring.economics import COLUMNS as ECONOMICS_COLUMNS
+from refill_assets.monitoring.economics import ECONOMICS_TABLE
 from refill_assets.monitoring.kpis import KPI_TABLE, RESPONSE_TABLE
 from refill_assets.monitoring.nightly_drift import DRIFT_TABLE, PREDICTION_KIND
 from refill_assets.monitoring.performance import (
@@ -49,6 +54,7 @@ COLUMNS = {
     + ["treated_units", "control_units", "treated_owners", "control_owners", "method", "through"],
     RESPONSE_TABLE: ["period", "channel", "contacts", "opened", "clicked", "ordered_14d"]
     + ["open_rate", "click_rate", "order_rate", "control_order_rate"],
+    ECONOMICS_TABLE: list(ECONOMICS_COLUMNS),
 }
 DEFAULT_POLICY, DEFAULT_DRIFT_POLICY = PerformancePolicy(), DriftPolicy()
 PALETTE = px.colors.qualitative.Plotly
@@ -70,16 +76,20 @@ def build_monitoring_report(
 ) -> Report:
     """Write the page to ``path``; ``model_version``: the version the headline is about (None:
     the latest with a settled refill, ``_served``)."""
-    perf, drift, kpis, response = (_read(con, t) for t in COLUMNS)
+    perf, drift, kpis, response, economics = (_read(con, t) for t in COLUMNS)
     version = model_version or _served(perf, drift)
+    spend = report_cost.spend(con)
     sections = [
         *_performance(perf, policy),
         _drift(drift, drift_policy),
         _kpis(kpis),
         _response(response),
+        report_cost.section(economics, *spend),
     ]
     path = write_page(path, "Refill platform — monitoring", sections)
-    return Report(path, _headline(perf, drift, kpis, version, policy))
+    headline = _headline(perf, drift, kpis, version, policy)
+    headline |= report_cost.headline(economics, spend[1])
+    return Report(path, headline)
 
 
 def _read(con: duckdb.DuckDBPyConnection, table: str) -> pl.DataFrame | None:

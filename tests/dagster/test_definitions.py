@@ -117,11 +117,20 @@ def test_jobs_split_history_nights_and_training():
             "feature_drift",
             "pilot_kpis",
             "outreach_response",
+            "unit_economics",
         )
     } | {dg.AssetKey(["reports", "monitoring"])}
     assert keys("score") == {scores, outreach, *monitored, dg.AssetKey(["published_warehouse"])}
     assert outreach in keys("nightly") and outreach not in keys("refill_all")
     assert monitored <= keys("nightly") and not monitored & keys("refill_all")
+    # the bill and the sweep run in their own daily jobs, never in the pipeline's
+    bill = {dg.AssetKey(["cost", n]) for n in ("actuals", "forecast", "endpoint_invocations")}
+    assert keys("cost_daily") == bill | {dg.AssetKey(["published_warehouse"])}
+    sweep = dg.AssetKey(["deploy", "untagged_resources"])
+    assert keys("untagged_sweep") == {sweep}
+    for job in ("refill_all", "curate", "score", "nightly", "retrain"):
+        assert not (bill | {sweep}) & keys(job), job
+    assert defs.resolve_schedule_def("cost_daily_schedule").cron_schedule == "0 6 * * *"
     deployed = dg.AssetKey(["deploy", "sagemaker_endpoint"])
     assert keys("deploy_champion") == {deployed}
     assert not any(deployed in keys(j) for j in ("refill_all", "curate", "nightly", "retrain"))

@@ -18,7 +18,7 @@ import pytest
 
 from refill_assets.definitions import defs
 from refill_assets.defs.deploy.assets import champion_deploy_sensor, sagemaker_endpoint
-from refill_assets.defs.resources import SETTINGS, ModelStore, SageMakerResource
+from refill_assets.defs.resources import SETTINGS, AwsResource, ModelStore
 from refill_assets.deploy.sagemaker import REQUIRED_ENV
 from refill_assets.models import tracking
 from refill_assets.models.bundle import package, write_bundle
@@ -55,7 +55,7 @@ def account(monkeypatch, endpoint, s3):
         "REFILL_ENV": "test",
     }.items():
         monkeypatch.setitem(SETTINGS.deploy_env, name, value)
-    return SageMakerResource(endpoint_url=endpoint, s3_endpoint_url=endpoint, wait_seconds=5)
+    return AwsResource(endpoint_url=endpoint, s3_endpoint_url=endpoint, wait_seconds=5)
 
 
 @pytest.fixture
@@ -119,7 +119,7 @@ def test_a_new_champion_is_deployed_once_and_recorded(account, champion, endpoin
     expected = _teach_moto_the_services_answer(endpoint, champion)
     result = dg.materialize(
         [sagemaker_endpoint],
-        resources={"models": models, "sagemaker": account},
+        resources={"models": models, "aws": account},
         run_config=request.run_config,
     )
     assert result.success
@@ -136,3 +136,11 @@ def test_a_new_champion_is_deployed_once_and_recorded(account, champion, endpoin
     recorded = client.get_model_version(tracking.REGISTERED_MODEL, version).tags
     assert recorded["deploy.endpoint"] == "refill-dagster"
     assert pl.DataFrame(expected["predictions"]).height == 1
+    # the deploy keeps the platform's budget: the plan's $250, on the deploy's tags
+    assert metadata["budget_action"].value == "created"
+    budgets = boto3.client("budgets", endpoint_url=endpoint, region_name="us-east-1")
+    account_id = boto3.client("sts", endpoint_url=endpoint, region_name="us-east-1")
+    account_id = account_id.get_caller_identity()["Account"]
+    budget = budgets.describe_budget(AccountId=account_id, BudgetName=metadata["budget"].value)
+    assert float(budget["Budget"]["BudgetLimit"]["Amount"]) == 250.0
+    assert "user:Env$test" in budget["Budget"]["CostFilters"]["TagKeyValue"]

@@ -9,6 +9,7 @@ machine's server): the embedded SQLite instance is the one every other end-to-en
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import tarfile
 from collections.abc import Iterator
@@ -110,6 +111,34 @@ def test_run_prints_a_summary_and_where_to_look(built):
     assert "refill run: succeeded" in out
     assert f"delivery days {START}" in out
     assert str(built["home"] / "published" / "warehouse.duckdb") in out
+
+
+def test_each_run_records_its_estimated_cost(built):
+    """Every asset's materialization carries its cost; the publish step wrote each run's rows
+    of cost.estimates, summing to what the summary printed; the cost per 1,000 predictions
+    is printed and the unit economics written (the pilot's KPIs: test_retrain_loop)."""
+    out = built["stdout"]
+    printed = re.search(r"estimated cost: \$([0-9.e-]+) for 2 run\(s\)", out)
+    assert printed and "cost per 1,000 predictions: $" in out
+    published = built["home"] / "published" / "warehouse.duckdb"
+    with duckdb.connect(str(published), read_only=True) as con:
+        runs = con.execute(
+            "select job, count(distinct asset), sum(cost_usd), min(cost_usd) "
+            "from cost.estimates group by job order by job"
+        ).fetchall()
+        economics = con.execute(
+            "select predictions, cost_per_prediction from monitoring.unit_economics "
+            "where period = 'all'"
+        ).fetchone()
+
+    assert [job for job, *_ in runs] == ["refill_all", "score"]
+    # refill_all: 7 extracts, 31 dbt models, snapshot, EDA, 4 models, validation, (run)
+    assert runs[0][1] >= 40 and all(low >= 0 for *_, low in runs)
+    # the summary's total adds the publish steps, which record before they end
+    total = sum(usd for _, _, usd, _ in runs)
+    assert 0 < total <= float(printed.group(1)) * 1.001
+    predictions, per_prediction = economics
+    assert predictions > 100 and per_prediction > 0
 
 
 def test_the_runs_are_recorded_in_postgresql_one_planned_event_per_asset(built):
@@ -214,9 +243,14 @@ def test_rerun_is_idempotent_and_not_blocked_by_an_analyst(built):
     second = _snapshot(built["warehouse"])
     assert second.keys() == built["first"].keys()
     for name, frame in built["first"].items():
-        if name == "quality.scorecard":
+        if name in ("quality.scorecard", "cost.estimates"):
             continue
         assert second[name].equals(frame), name
+    # every run costs: the ledger keeps the first runs' rows as they were and adds the re-run's
+    first, again = built["first"]["cost.estimates"], second["cost.estimates"]
+    assert first.join(again, on=list(first.columns), how="anti").is_empty()
+    added = again.join(first, on=list(first.columns), how="anti")
+    assert added["run_id"].n_unique() == 1 and set(added["job"]) == {"curate"}
     # the scorecard keeps every verdict, and gains the one a shorter window adds: required
     # fields on its own last day (blocking judges a run's latest day)
     first, again = built["first"]["quality.scorecard"], second["quality.scorecard"]

@@ -111,3 +111,15 @@ def test_a_a_the_uplift_intervals_contain_zero(loop):
     )
     assert contains.height == len(KPIS)
     assert contains["contains_zero"].min() >= 17, contains
+
+
+def test_every_kpi_row_carries_its_periods_cost_per_prediction(loop):
+    with duckdb.connect(str(loop["warehouse"]), read_only=True) as con:
+        rows = con.execute(
+            """select k.period, k.cost_per_prediction, e.cost_per_prediction
+            from monitoring.pilot_kpis as k
+            join monitoring.unit_economics as e using (period)"""
+        ).fetchall()
+        kpi_rows = con.execute("select count(*) from monitoring.pilot_kpis").fetchone()[0]
+    assert len(rows) == kpi_rows > 0  # every period of the KPIs has its economics
+    assert all(kpi is not None and kpi == econ > 0 for _, kpi, econ in rows)

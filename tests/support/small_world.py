@@ -22,9 +22,12 @@ AS_OF = END
 
 
 def refill_env(home: Path, partitions_start: date = START, **extra: str) -> dict[str, str]:
-    """A user's environment for `refill` into ``home``: none of the caller's REFILL_ or
-    DAGSTER_ variables, the runs recorded in a Dagster instance of the home's own."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("REFILL_", "DAGSTER_"))}
+    """A user's environment for `refill` into ``home``: none of the caller's REFILL_,
+    DAGSTER_ or MLFLOW_ variables, the runs recorded in a Dagster instance of the home's own.
+    (``mlflow.set_tracking_uri`` exports MLFLOW_TRACKING_URI: a test that used MLflow in this
+    worker would otherwise send the process to that test's store and its champion.)"""
+    mine = ("REFILL_", "DAGSTER_", "MLFLOW_", "_MLFLOW_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(mine)}
     env |= {
         "REFILL_HOME": str(home),
         "REFILL_PII_KEY": "test-key",

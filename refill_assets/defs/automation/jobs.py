@@ -10,6 +10,8 @@
   outreach export and the published copy; no training, no EDA report (a profile of the history
   that one night barely moves).
 - ``retrain``: the EDA report, the training snapshot, every model and the gate.
+
+The cost jobs (``cost_daily``, ``untagged_sweep``) live with their assets in ``defs/cost``.
 """
 
 import dagster as dg
@@ -23,15 +25,17 @@ TRAINING = dg.AssetSelection.groups("features", "models")
 EDA = dg.AssetSelection.assets(["reports", "eda"])
 # deploys run only from their sensor (defs/deploy), one per new champion
 DEPLOY = dg.AssetSelection.groups("deploy")
+# the AWS bill and the untagged sweep run in their own daily jobs (defs/cost)
+COST = dg.AssetSelection.groups("cost")
 
 refill_all = dg.define_asset_job(
     "refill_all",
-    selection=dg.AssetSelection.all() - SCORES - DEPLOY,
+    selection=dg.AssetSelection.all() - SCORES - DEPLOY - COST,
     description="Everything but the scores, for a range of delivery days (single-run backfill).",
 )
 curate = dg.define_asset_job(
     "curate",
-    selection=dg.AssetSelection.all() - SCORES - TRAINING - DEPLOY,
+    selection=dg.AssetSelection.all() - SCORES - TRAINING - DEPLOY - COST,
     description="Landing to curated warehouse, reports and the published copy; no models.",
 )
 score = dg.define_asset_job(
@@ -41,7 +45,7 @@ score = dg.define_asset_job(
 )
 nightly_job = dg.define_asset_job(
     "nightly",
-    selection=dg.AssetSelection.all() - TRAINING - EDA - DEPLOY,
+    selection=dg.AssetSelection.all() - TRAINING - EDA - DEPLOY - COST,
     description="One night's deliveries through to the scores, with the current champion.",
 )
 retrain = dg.define_asset_job(

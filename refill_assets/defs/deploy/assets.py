@@ -1,6 +1,8 @@
 """``deploy/sagemaker_endpoint``: the champion on a SageMaker Serverless endpoint.
 
-The sensor notices a new champion (the validation gate's decision, an alias in MLflow) and
+Each deploy first creates or updates the platform's AWS Budget (``deploy.budget``: limit
+REFILL_BUDGET_USD, default $250 a month, ACTUAL and FORECASTED notifications). The sensor
+notices a new champion (the validation gate's decision, an alias in MLflow) and
 requests one run of ``deploy_champion`` per model version (run key ``deploy-v<version>``:
 Dagster never launches a run key twice). The asset packages that version's serving bundle,
 deploys it and records the deployment (``refill_assets.deploy.release``: rollback on any
@@ -13,8 +15,10 @@ description in the UI says which variables are missing.
 
 import dagster as dg
 
-from refill_assets.defs.resources import SETTINGS, ModelStore, SageMakerResource
+from refill_assets.defs.cost.meter import metered
+from refill_assets.defs.resources import SETTINGS, AwsResource, ModelStore
 from refill_assets.defs.validation.assets import VALIDATION
+from refill_assets.deploy.budget import BudgetConfig, ensure_budget
 from refill_assets.deploy.release import release, servable
 from refill_assets.deploy.sagemaker import REQUIRED_ENV, DeployConfig
 from refill_assets.models import tracking
@@ -34,24 +38,32 @@ class DeployRequest(dg.Config):
     kinds={"sagemaker", "s3"},
     description="The champion's ONNX bundle on the SageMaker Serverless endpoint, smoke-tested.",
 )
+@metered
 def sagemaker_endpoint(
     context: dg.AssetExecutionContext,
     config: DeployRequest,
     models: ModelStore,
-    sagemaker: SageMakerResource,
+    aws: AwsResource,
 ) -> dg.MaterializeResult:
     account = DeployConfig.from_env(SETTINGS.deploy_env)
     if account is None:
         raise RuntimeError(f"no SageMaker account configured: set {', '.join(REQUIRED_ENV)}")
+    # the guardrail before the spend: the platform's budget, created or brought up to date
+    account_id = aws.client("sts").get_caller_identity()["Account"]
+    budget = ensure_budget(
+        aws.client("budgets"), account_id, BudgetConfig.from_env(SETTINGS.deploy_env)
+    )
+    if budget.warning:
+        context.log.warning(f"budget {budget.name}: {budget.warning}")
     done = release(
         config.model_version,
         models.tracking_uri,
         models.layout.mlflow_artifacts,
         account,
-        sagemaker.client("sagemaker"),
-        sagemaker.client("s3"),
-        sagemaker.invoke,
-        sagemaker.wait_seconds,
+        aws.client("sagemaker"),
+        aws.client("s3"),
+        aws.invoke,
+        aws.wait_seconds,
     )
     context.log.info(
         f"deployed {done.model.model_name} v{done.model.version} to {done.deployment.endpoint}"
@@ -68,6 +80,9 @@ def sagemaker_endpoint(
                 }
             ),
             "smoke_answer": dg.MetadataValue.json(done.deployment.smoke),
+            "budget": budget.name,
+            "budget_action": budget.action,
+            "budget_notifications": ", ".join(budget.notifications) or "none",
         }
     )
 

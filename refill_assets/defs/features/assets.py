@@ -3,6 +3,7 @@
 import dagster as dg
 
 from refill_assets import features
+from refill_assets.defs.cost.meter import metered
 from refill_assets.defs.resources import WAREHOUSE_POOL, ModelStore, WarehouseResource
 from refill_assets.features import registry
 from refill_assets.features.snapshot import write_snapshot
@@ -28,6 +29,7 @@ class TrainingConfig(dg.Config):
     description="Point-in-time (prescription, as-of day) examples with labels and every "
     "registry feature; its content hash goes with every model trained on it.",
 )
+@metered
 def training_snapshot(
     context: dg.AssetExecutionContext,
     config: TrainingConfig,

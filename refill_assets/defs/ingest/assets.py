@@ -9,6 +9,7 @@ the extract's expectation suites (``quality_blocking``, ``quality_warnings``:
 import dagster as dg
 
 from refill_assets.contract.extracts import EXTRACTS, PII_COLUMNS
+from refill_assets.defs.cost.meter import metered
 from refill_assets.defs.partitions import START, daily, single_run, window
 from refill_assets.defs.quality import checks as quality
 from refill_assets.defs.resources import WAREHOUSE_POOL, LandingResource, WarehouseResource
@@ -46,6 +47,7 @@ def build_ingest_asset(extract: str) -> dg.AssetsDefinition:
         description=f"`{extract}` deliveries ({EXTRACTS[extract].format}), validated, "
         "normalised, PII hashed; bad rows in quarantine.rows.",
     )
+    @metered
     def _ingest(
         context: dg.AssetExecutionContext, landing: LandingResource, warehouse: WarehouseResource
     ):

@@ -7,11 +7,13 @@ and each step costs Dagster bookkeeping."""
 
 import dagster as dg
 
+from refill_assets.defs.cost.meter import ledger_rows, metered, run_costs
 from refill_assets.defs.outreach.assets import OUTREACH
 from refill_assets.defs.partitions import daily, single_run, window
 from refill_assets.defs.quality import checks as quality
-from refill_assets.defs.resources import WAREHOUSE_POOL, ModelStore, WarehouseResource
+from refill_assets.defs.resources import SETTINGS, WAREHOUSE_POOL, ModelStore, WarehouseResource
 from refill_assets.defs.scoring.assets import DRIFT, SCORES
+from refill_assets.monitoring.economics import margin_per_refill
 from refill_assets.monitoring.nightly import monitor
 from refill_assets.monitoring.outcomes import OUTCOMES_TABLE
 from refill_assets.monitoring.performance import PERFORMANCE_TABLE, PerformancePolicy
@@ -21,6 +23,7 @@ OUTCOMES = dg.AssetKey(["monitoring", "score_outcomes"])
 PERFORMANCE = dg.AssetKey(["monitoring", "performance_daily"])
 KPIS = dg.AssetKey(["monitoring", "pilot_kpis"])
 RESPONSE = dg.AssetKey(["monitoring", "outreach_response"])
+ECONOMICS = dg.AssetKey(["monitoring", "unit_economics"])
 REPORT = dg.AssetKey(["reports", "monitoring"])
 DEFAULTS = PerformancePolicy()
 REPORT_FILE = "monitoring.html"
@@ -111,8 +114,17 @@ class MonitoringConfig(dg.Config):
             "order rate beside it.",
         ),
         dg.AssetSpec(
+            ECONOMICS,
+            deps=[KPIS, SCORES],
+            group_name="monitoring",
+            kinds={"duckdb"},
+            description="Per month and over the pilot: estimated cost, per 1,000 predictions, "
+            "per refill captured in the outreach window, and $ benefit / $ cloud when a margin "
+            "per refill is configured.",
+        ),
+        dg.AssetSpec(
             REPORT,
-            deps=[PERFORMANCE, DRIFT, KPIS, RESPONSE],
+            deps=[PERFORMANCE, DRIFT, KPIS, RESPONSE, ECONOMICS],
             group_name="monitoring",
             kinds={"html"},
             description="The monitoring report: daily MAE model vs heuristic (final and "
@@ -132,6 +144,7 @@ class MonitoringConfig(dg.Config):
     backfill_policy=single_run,
     pool=WAREHOUSE_POOL,
 )
+@metered
 def monitoring(
     context: dg.AssetExecutionContext,
     config: MonitoringConfig,
@@ -151,6 +164,9 @@ def monitoring(
             models.layout.mlflow_artifacts,
             config.policy(),
             warehouse.layout.reports / REPORT_FILE,
+            # this run's estimates so far: the ledger gets them when the run ends
+            pending_costs=ledger_rows(context, run_costs(context.instance, context.run_id)),
+            margin_usd=margin_per_refill(SETTINGS.deploy_env),
         )
         name = quality.run_name(context.run_id, f"{start}…{end}")
         performance_days = done.recomputed["as_of_date"].to_list()
@@ -187,6 +203,18 @@ def monitoring(
     response = done.response
     yield dg.MaterializeResult(
         asset_key=RESPONSE, metadata={"rows": 0 if response is None else response.height}
+    )
+    economics = done.economics.filter(period="all")
+    yield dg.MaterializeResult(
+        asset_key=ECONOMICS,
+        metadata={
+            "rows": done.economics.height,
+            **{
+                f"{k}_all": float(v)
+                for k, v in (economics.row(0, named=True) if economics.height else {}).items()
+                if isinstance(v, int | float)
+            },
+        },
     )
     headline = done.report.headline
     yield dg.MaterializeResult(

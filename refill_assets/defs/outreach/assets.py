@@ -7,6 +7,7 @@ blocking checks: ``refill_assets.outreach.export``.
 import dagster as dg
 import polars as pl
 
+from refill_assets.defs.cost.meter import metered
 from refill_assets.defs.partitions import daily, single_run, window
 from refill_assets.defs.quality import checks as quality
 from refill_assets.defs.resources import WAREHOUSE_POOL, ExportResource, WarehouseResource
@@ -59,6 +60,7 @@ class OutreachConfig(dg.Config):
     "export), one file per scoring day under REFILL_EXPORT_URI; every planned contact, the "
     "control arm's held out, in monitoring.outreach_assignment.",
 )
+@metered
 def refill_outreach_export(
     context: dg.AssetExecutionContext,
     config: OutreachConfig,

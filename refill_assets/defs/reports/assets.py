@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from refill_assets.defs.cost.meter import metered
 from refill_assets.defs.resources import SETTINGS, WAREHOUSE_POOL, WarehouseResource
 from refill_assets.lib.dbt import relation_keys
 from refill_assets.reports import eda
@@ -19,6 +20,7 @@ from refill_assets.storage.warehouse import connect
     description="Data profile: supply vs intervals, realism vs real refills, cohorts, "
     "seasonality, reauth delays vs lapses, completeness. HTML under REFILL_HOME/reports.",
 )
+@metered
 def eda_report(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     reference = reference_gap_ratios(SETTINGS.reference_data)
     if reference is None:

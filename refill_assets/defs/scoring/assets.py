@@ -4,6 +4,8 @@ champion's reference sample, from the same rows in memory (``monitoring.nightly_
 
 import dagster as dg
 
+from refill_assets.cost.estimate import PREDICTIONS
+from refill_assets.defs.cost.meter import metered
 from refill_assets.defs.partitions import daily, single_run, window
 from refill_assets.defs.quality import checks as quality
 from refill_assets.defs.resources import WAREHOUSE_POOL, ModelStore, WarehouseResource
@@ -79,6 +81,7 @@ class DriftConfig(dg.Config):
     backfill_policy=single_run,
     pool=WAREHOUSE_POOL,
 )
+@metered
 def rx_refill_scores(
     context: dg.AssetExecutionContext,
     config: DriftConfig,
@@ -108,6 +111,7 @@ def rx_refill_scores(
         asset_key=SCORES,
         metadata={
             "rows": scores.height,
+            PREDICTIONS: scores.height,  # the meter adds the run's cost per 1,000 of them
             "days": scored.days,
             "model": f"{scored.champion.model_name} v{scored.champion.version}",
             "baseline": f"heuristic v{scored.baseline.version}" if scored.baseline else "none",

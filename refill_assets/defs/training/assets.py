@@ -7,6 +7,7 @@ and its weekly schedule do), so a night only scores with the champion.
 
 import dagster as dg
 
+from refill_assets.defs.cost.meter import metered
 from refill_assets.defs.features.assets import SNAPSHOT, TrainingConfig
 from refill_assets.defs.resources import ModelStore
 from refill_assets.models.candidate import ONNX_PARITY_DAYS, build_candidate
@@ -22,6 +23,7 @@ def build_model_asset(kind: str) -> dg.AssetsDefinition:
         description=f"The {kind} model of the days to the next refill, its 80% interval and "
         "lapse probability; a run and a registered version in MLflow.",
     )
+    @metered
     def _model(context: dg.AssetExecutionContext, config: TrainingConfig, models: ModelStore):
         built = build_candidate(
             kind, models.layout, models.tracking_uri, seed=config.seed, n_trials=config.n_trials

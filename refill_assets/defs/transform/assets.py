@@ -13,6 +13,7 @@ dbt tests become asset checks; those with severity ``error`` block downstream.
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
+from refill_assets.defs.cost.meter import metered
 from refill_assets.defs.partitions import run_window
 from refill_assets.defs.resources import SETTINGS, WAREHOUSE_POOL
 from refill_assets.lib.dbt import RefillDbtTranslator, build_args, dbt_project, partition_window_env
@@ -25,6 +26,7 @@ from refill_assets.lib.dbt import RefillDbtTranslator, build_args, dbt_project, 
     pool=WAREHOUSE_POOL,
     name="dbt_models",
 )
+@metered(own_seconds="Execution Duration")
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     """Every dbt model in one `dbt build` over the run's window of delivery days.
 

@@ -7,6 +7,7 @@ when no model fit to serve is champion afterwards, which stops the scores below 
 
 import dagster as dg
 
+from refill_assets.defs.cost.meter import metered
 from refill_assets.defs.resources import SETTINGS, ModelStore
 from refill_assets.models.schema import KINDS
 from refill_assets.reports.page import markdown_table
@@ -44,6 +45,7 @@ class GateConfig(dg.Config):
     description="Metrics of every model (and the oracle) on the temporal holdout, the "
     "validation report, model cards, and the champion/challenger decision.",
 )
+@metered
 def validation(context: dg.AssetExecutionContext, config: GateConfig, models: ModelStore):
     policy = GatePolicy(**config.model_dump())
     choice = choose_champion(models.layout, models.tracking_uri, models.truth_dir, policy)
