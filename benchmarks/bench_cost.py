@@ -1,6 +1,6 @@
 """The nightly overhead of cost telemetry on the large world (issue 17: at most 2 s).
 
-    nice -n 10 .venv/bin/python benchmarks/bench_cost.py [RUNS] [--base DIR]
+    .venv/bin/python benchmarks/bench_cost.py [RUNS] [--base DIR] [--no-profile]
 
 State, built once into benchmarks/out/cost-state (delete it to rebuild): `refill run --as-of
 CUT` on the large world (bench_ingest's 160k pets), recorded in the embedded SQLite Dagster
@@ -12,8 +12,8 @@ copy) under cProfile, and reads from the profile what the telemetry took: the me
 (timing each step, pricing each materialization, the run's costs read back for the cost per
 1,000 predictions), the run's costs read and written to the ledger, the unit economics and the
 monitoring report's cost section. ``--base DIR``: a checkout of the commit before (manifest
-prepared), run alternately on the same state without the profiler: the A/B of the night's wall
-time. Prints one JSON line: medians and every run.
+prepared), run on the same state without the profiler, before and after the new code in turn:
+the A/B of the night's wall time. Prints one JSON line: medians and every run.
 """
 
 from __future__ import annotations
@@ -105,6 +105,7 @@ def night(code: Path, scratch: Path, profile: Path | None) -> float:
     home = scratch / "home"
     shutil.rmtree(home, ignore_errors=True)
     shutil.copytree(STATE, home)
+    os.sync()  # the copy's writeback not inside the timed run
     landing = str(simulated_world() / "landing")
     return refill(
         home, code, "--landing", landing, "--since", NIGHT.isoformat(),
@@ -116,25 +117,27 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("runs", type=int, nargs="?", default=3)
     parser.add_argument("--base", type=Path, help="a checkout of the commit before")
+    parser.add_argument("--no-profile", dest="profile", action="store_false", help="the A/B only")
     args = parser.parse_args()
     build()
     profiled, telemetry, new, base = [], [], [], []
     with tempfile.TemporaryDirectory() as tmp:
         scratch = Path(tmp)
         for i in range(args.runs):
-            profile = scratch / f"night-{i}.prof"
-            profiled.append(night(ROOT, scratch, profile))
-            telemetry.append(telemetry_seconds(profile))
-            if args.base:
-                base.append(night(args.base, scratch, None))
-                new.append(night(ROOT, scratch, None))
-    result = {
-        "machine": f"{os.cpu_count()} cores",
-        "night": NIGHT.isoformat(),
-        "telemetry_s_median": round(statistics.median(telemetry), 3),
-        "telemetry_s_runs": [round(s, 3) for s in telemetry],
-        "night_profiled_s_runs": [round(s, 1) for s in profiled],
-    }
+            if args.profile:
+                profile = scratch / f"night-{i}.prof"
+                profiled.append(night(ROOT, scratch, profile))
+                telemetry.append(telemetry_seconds(profile))
+            if args.base:  # alternating which goes first: no order effect in the pairs
+                for code in (args.base, ROOT) if i % 2 == 0 else (ROOT, args.base):
+                    (base if code == args.base else new).append(night(code, scratch, None))
+    result: dict = {"machine": f"{os.cpu_count()} cores", "night": NIGHT.isoformat()}
+    if telemetry:
+        result |= {
+            "telemetry_s_median": round(statistics.median(telemetry), 3),
+            "telemetry_s_runs": [round(s, 3) for s in telemetry],
+            "night_profiled_s_runs": [round(s, 1) for s in profiled],
+        }
     if base:
         result |= {
             "night_base_s_median": round(statistics.median(base), 1),
