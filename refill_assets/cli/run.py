@@ -28,7 +28,7 @@ from datetime import date
 import dagster as dg
 
 from refill_assets.contract.extracts import EXTRACTS
-from refill_assets.cost.estimate import COST, ITEM, PREDICTIONS, unattributed
+from refill_assets.cost.estimate import COST, ITEM, PREDICTIONS, money, unattributed
 from refill_assets.definitions import defs
 from refill_assets.defs.automation.jobs import SCORES
 from refill_assets.defs.automation.retrain import retrain_decision
@@ -121,14 +121,15 @@ class RunOutcome:
             by_asset[asset] = by_asset.get(asset, 0.0) + usd
         top = sorted(by_asset.items(), key=lambda kv: -kv[1])[:3]
         lines = [
-            f"  estimated cost: ${total:.4g} for {len(self.run_seconds)} run(s), {wall:.0f} s at "
-            f"${RATE.usd_per_hour:.4g}/h ({RATE.basis}): assets ${assets:.4g}, the rest of "
-            f"the runs' time (Dagster's bookkeeping, dbt's start-up) ${rest:.4g}",
-            "    most: " + ", ".join(f"{asset} ${usd:.2g}" for asset, usd in top),
+            f"  estimated cost: ${money(total)} for {len(self.run_seconds)} run(s), "
+            f"{wall:.0f} s at "
+            f"${money(RATE.usd_per_hour)}/h ({RATE.basis}): assets ${money(assets)}, the rest of "
+            f"the runs' time (Dagster's bookkeeping, dbt's start-up) ${money(rest)}",
+            "    most: " + ", ".join(f"{asset} ${money(usd, 2)}" for asset, usd in top),
         ]
         if predictions := sum(self.predictions.values()):
             lines.append(
-                f"  cost per 1,000 predictions: ${total / predictions * 1000:.4g} "
+                f"  cost per 1,000 predictions: ${money(total / predictions * 1000)} "
                 f"({predictions} predictions; the command's whole estimate)"
             )
         return lines

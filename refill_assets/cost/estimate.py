@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
+import numpy as np
+
 from refill_assets.cost.prices import ComputeRate, PriceTable
 
 PREFIX = "refill/"
@@ -88,6 +90,14 @@ def drivers_in(metadata: Mapping[str, object]) -> Usage:
         if isinstance(metadata.get(f"{PREFIX}{f.name}"), int | float)
     }
     return Usage(**{k: int(v) if k in _COUNTS else float(v) for k, v in given.items()})
+
+
+def money(value: float, digits: int = 4) -> str:
+    """USD in ``digits`` significant digits, never in e-notation: a night's cost per
+    1,000 predictions is $0.00001701, and 1.701e-05 reads as nothing to a person."""
+    return np.format_float_positional(
+        value, precision=digits, unique=False, fractional=False, trim="-"
+    )
 
 
 def unattributed(wall_seconds: float, attributed_compute_usd: float, rate: ComputeRate) -> float:

@@ -12,6 +12,7 @@ import duckdb
 import plotly.express as px
 import polars as pl
 
+from refill_assets.cost.estimate import money
 from refill_assets.cost.guardrails import VARIANCE_TARGET, Compared, variance
 from refill_assets.cost.ledger import ACTUALS_TABLE, ESTIMATES_TABLE, day_totals, ensure_tables
 from refill_assets.monitoring.economics import ECONOMICS_TABLE
@@ -71,9 +72,7 @@ def section(
 
 def _significant(frame: pl.DataFrame) -> pl.DataFrame:
     """Money in a few significant digits: a cent per thousand predictions is not 0.000."""
-    return frame.with_columns(
-        pl.col(pl.Float64).map_elements(lambda v: f"{v:.4g}", return_dtype=pl.String)
-    )
+    return frame.with_columns(pl.col(pl.Float64).map_elements(money, return_dtype=pl.String))
 
 
 def headline(economics: pl.DataFrame | None, compared: Compared | None) -> dict:

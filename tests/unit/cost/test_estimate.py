@@ -14,6 +14,7 @@ from refill_assets.cost.estimate import (
     Usage,
     drivers_in,
     estimate,
+    money,
 )
 from refill_assets.cost.prices import ComputeRate, PriceTable
 
@@ -200,3 +201,11 @@ def test_metadata_records_the_drivers_a_step_can_read_back(prices, rate):
     # drivers recorded on a materialization come back as the same usage
     for usage in [Usage(), EVERYTHING, *DRIVES.values()]:
         assert drivers_in(estimate(usage, prices, rate).metadata()) == usage
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [(1.701e-05, "0.00001701"), (0.018394, "0.01839"), (2.0, "2"), (123.456, "123.5")],
+)
+def test_money_is_in_significant_digits_never_in_e_notation(value, shown):
+    assert money(value) == shown
