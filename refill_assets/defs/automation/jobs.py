@@ -11,7 +11,8 @@
   that one night barely moves).
 - ``retrain``: the EDA report, the training snapshot, every model and the gate.
 
-The cost jobs (``cost_daily``, ``untagged_sweep``) live with their assets in ``defs/cost``.
+The cost jobs live with their assets: ``cost_daily`` in ``defs/cost``, ``untagged_sweep`` in
+``defs/deploy/sweep.py``.
 """
 
 import dagster as dg
@@ -25,7 +26,7 @@ TRAINING = dg.AssetSelection.groups("features", "models")
 EDA = dg.AssetSelection.assets(["reports", "eda"])
 # deploys run only from their sensor (defs/deploy), one per new champion
 DEPLOY = dg.AssetSelection.groups("deploy")
-# the AWS bill and the untagged sweep run in their own daily jobs (defs/cost)
+# the AWS bill runs in its own daily job (defs/cost), as the untagged sweep (defs/deploy)
 COST = dg.AssetSelection.groups("cost")
 
 refill_all = dg.define_asset_job(

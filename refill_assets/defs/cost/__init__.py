@@ -1,1 +1,1 @@
-"""Cost telemetry: every step metered, the daily actuals and guardrails, the untagged sweep."""
+"""Cost telemetry wiring: every step metered (meter.py), the daily bill (assets.py)."""
