@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import subprocess
 import sys
 import time
 from datetime import date, timedelta
@@ -42,6 +41,7 @@ import duckdb  # noqa: E402
 import polars as pl  # noqa: E402
 from bench_ingest import refill_env  # noqa: E402
 
+from refill_assets.cli.progress import Progress  # noqa: E402
 from refill_assets.quality.completeness import MAX_MISSING_SHARE  # noqa: E402
 from refill_assets.storage.layout import Layout  # noqa: E402
 from refill_simulator import simulate  # noqa: E402
@@ -71,7 +71,7 @@ def world(seed: int | None, pets: int, months: int) -> Path:
     return folder
 
 
-def backfill(folder: Path) -> float:
+def backfill(folder: Path, progress: Progress, step: str) -> float:
     home = folder / "home"
     shutil.rmtree(home, ignore_errors=True)
     env = refill_env(home) | {
@@ -80,10 +80,10 @@ def backfill(folder: Path) -> float:
     }
     cmd = [sys.executable, "-m", "refill_assets.cli", "run", "--skip-training"]
     began = time.perf_counter()
-    done = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True)
-    (folder / "last_run.txt").write_text(done.stdout + done.stderr)
+    done = progress.command(step, cmd, env=env, cwd=ROOT)
+    (folder / "last_run.txt").write_text(done.stdout)
     if done.returncode != 0:  # a blocking check stopped the run: its scorecard still counts
-        print(f"  refill run exited {done.returncode} (see {folder / 'last_run.txt'})")
+        progress.note(f"  refill run exited {done.returncode} (see {folder / 'last_run.txt'})")
     return time.perf_counter() - began
 
 
@@ -163,19 +163,25 @@ def main() -> None:
     if args.standard:
         seeds.append(None)
     rows = []
-    for seed in seeds:
-        folder = world(seed, args.pets, args.months)
-        seconds = backfill(folder)
-        row = score(folder) | {"run_s": round(seconds, 1)}
-        rows.append(row)
-        print(
-            f"{row['world']}: faults {row['faults']}, alerts {row['alerts']} "
-            f"({row['true_alerts']} on a fault), precision {row['precision']:.3f}, "
-            f"recall {row['recall']:.3f}, run {row['run_s']} s"
-        )
-        for label in ("missed", "false_alerts", "standing_breaches", "output_alerts"):
-            for item in row[label]:
-                print(f"    {label}: {item}")
+    # the worlds' progress on stderr (a live display on a terminal); the results on stdout
+    with Progress(sys.stderr) as progress:
+        progress.stage(f"{len(seeds)} world(s), {args.pets} pets", 2 * len(seeds))
+        for seed in seeds:
+            name = "standard" if seed is None else f"seed {seed}"
+            with progress.step(f"{name}: the world"):
+                folder = world(seed, args.pets, args.months)
+            with progress.step(f"{name}: refill run --skip-training") as step:
+                seconds = backfill(folder, progress, step)
+            row = score(folder) | {"run_s": round(seconds, 1)}
+            rows.append(row)
+            progress.note(
+                f"{row['world']}: faults {row['faults']}, alerts {row['alerts']} "
+                f"({row['true_alerts']} on a fault), precision {row['precision']:.3f}, "
+                f"recall {row['recall']:.3f}, run {row['run_s']} s"
+            )
+            for label in ("missed", "false_alerts", "standing_breaches", "output_alerts"):
+                for item in row[label]:
+                    progress.note(f"    {label}: {item}")
     total = {k: sum(r[k] for r in rows) for k in ("faults", "alerts", "true_alerts")}
     result = {
         "worlds": rows,

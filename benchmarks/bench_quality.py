@@ -31,7 +31,6 @@ import argparse
 import json
 import shutil
 import statistics
-import subprocess
 import sys
 import time
 from datetime import date, timedelta
@@ -45,6 +44,7 @@ import duckdb  # noqa: E402
 import polars as pl  # noqa: E402
 from bench_ingest import refill_env  # noqa: E402
 
+from refill_assets.cli.progress import Progress  # noqa: E402
 from refill_assets.scoring.scores import SCORES_TABLE  # noqa: E402
 from refill_assets.storage.layout import Layout  # noqa: E402
 from refill_assets.validation.against_truth import held_against_truth  # noqa: E402
@@ -85,7 +85,7 @@ def world(seed: int, pets: int, months: int) -> tuple[Path, date, date, date]:
     return folder, first, night, end
 
 
-def run(folder: Path, first: date, night: date, full: bool) -> float:
+def run(folder: Path, first: date, night: date, full: bool, progress: Progress, step: str) -> float:
     """The user's runs into the world's home (module doc); returns the seconds of the
     measured one."""
     layout = Layout(folder / "home")
@@ -96,20 +96,20 @@ def run(folder: Path, first: date, night: date, full: bool) -> float:
     }
     if full:
         shutil.rmtree(layout.home, ignore_errors=True)
-        return _refill(env, "--as-of", str(night))
+        return _refill(progress, step, env, "--as-of", str(night))
     if not layout.warehouse.exists():
-        _refill(env, "--skip-training", "--as-of", str(night))
+        _refill(progress, step, env, "--skip-training", "--as-of", str(night))
     for kept in (layout.mlflow_db.parent, layout.model_dir("any").parent):
         shutil.rmtree(kept, ignore_errors=True)
-    return _refill(env, "--since", str(night), "--as-of", str(night), "--retrain")
+    return _refill(progress, step, env, "--since", str(night), "--as-of", str(night), "--retrain")
 
 
-def _refill(env: dict, *args: str) -> float:
+def _refill(progress: Progress, step: str, env: dict, *args: str) -> float:
     cmd = [sys.executable, "-m", "refill_assets.cli", "run", *args]
     began = time.perf_counter()
-    done = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True)
+    done = progress.command(step, cmd, env=env, cwd=ROOT)
     if done.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed:\n{done.stdout[-4000:]}\n{done.stderr[-2000:]}")
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{done.stdout[-6000:]}")
     # the run's summary (steps, checks, slowest steps) beside its home
     (Path(env["REFILL_HOME"]).parent / "last_run.txt").write_text(done.stdout)
     return time.perf_counter() - began
@@ -171,14 +171,20 @@ def main() -> None:
         else list(range(args.first_seed, args.first_seed + args.worlds))
     )
     rows = []
-    for seed in seeds:
-        folder, first, night, end = world(seed, args.pets, args.months)
-        seconds = run(folder, first, night, args.full)
-        figures = held_against_truth(night_scores(folder, night), folder / "truth", night, end)
-        process = json.loads((folder / "truth" / "process.json").read_text())
-        rows.append({"seed": seed, "first_day": str(first), **figures, "run_s": seconds})
-        rows[-1]["process"] = process
-        print(json.dumps({k: v for k, v in rows[-1].items() if k != "process"}), file=sys.stderr)
+    # the worlds' progress on stderr (a live display on a terminal); the results on stdout
+    with Progress(sys.stderr) as progress:
+        progress.stage(f"{len(seeds)} world(s) of the family, {args.pets} pets", 2 * len(seeds))
+        for seed in seeds:
+            with progress.step(f"seed {seed}: the world"):
+                folder, first, night, end = world(seed, args.pets, args.months)
+            with progress.step(f"seed {seed}: refill run") as step:
+                seconds = run(folder, first, night, args.full, progress, step)
+            scores = night_scores(folder, night)
+            figures = held_against_truth(scores, folder / "truth", night, end)
+            process = json.loads((folder / "truth" / "process.json").read_text())
+            rows.append({"seed": seed, "first_day": str(first), **figures, "run_s": seconds})
+            progress.note(json.dumps(rows[-1]))
+            rows[-1]["process"] = process
     figures = summary(rows)
     print(_table(rows, figures))
     line = json.dumps(

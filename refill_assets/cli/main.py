@@ -12,7 +12,6 @@ refill package-champion --out FILE [--home DIR]
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import sys
@@ -236,22 +235,28 @@ def _run(args: argparse.Namespace) -> int:
         print("refill run: --retrain needs --since (a history run trains anyway) and training")
         return 2
     run_config = yaml.safe_load(args.run_config.read_text()) if args.run_config else None
+    # MLflow's artifact downloads draw a progress bar of their own
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     from refill_assets import settings
+    from refill_assets.cli.progress import Progress
     from refill_assets.cli.run import run_all
+    from refill_assets.cli.terminal import steps_write_to
 
-    # step output (dbt's log, above all) goes to a file; the terminal gets the summary
+    # the terminal gets the progress and the summary; what the steps write (dbt's log,
+    # MLflow's, the libraries') goes to a file
     logs = settings.load().layout.run_logs
     logs.mkdir(parents=True, exist_ok=True)
     # the pid keeps two runs started in the same second from truncating each other's log
     log = logs / f"run-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}.log"
     started = time.monotonic()
-    with log.open("w") as out, contextlib.redirect_stdout(out):
+    with steps_write_to(log) as screen, Progress(screen) as progress:
         outcome = run_all(
             as_of=args.as_of,
             since=args.since,
             training=not args.skip_training,
             retrain=args.retrain,
             run_config=run_config,
+            progress=progress,
         )
     print(outcome.render(seconds=time.monotonic() - started))
     print(f"    step output:           {log}")

@@ -141,6 +141,76 @@ def test_each_run_records_its_estimated_cost(built):
     assert predictions > 100 and per_prediction > 0
 
 
+def test_the_progress_names_each_step_of_each_run_once_at_its_start_and_end(built):
+    """stdout is not a terminal here: one plain line per event, as CI and logs see it. Each
+    run opens with its planned steps; each step the instance records as started is named
+    once when it starts and once when it ends, in the order the instance recorded them."""
+    with pg_engine.cursor(built["dagster_db"]) as cur:
+        cur.execute("select run_id, pipeline_name from runs order by create_timestamp")
+        runs = cur.fetchall()[:2]
+        started = {}
+        for run_id, _ in runs:
+            cur.execute(
+                "select step_key from event_logs where run_id = %s and"
+                " dagster_event_type = 'STEP_START' order by id",
+                [run_id],
+            )
+            started[run_id] = [step for (step,) in cur.fetchall()]
+    lines = built["stdout"].splitlines()
+    stages = [
+        i for i, line in enumerate(lines) if re.match(r"^(refill_all|score) .*: \d+ steps$", line)
+    ]
+    summary = next(i for i, line in enumerate(lines) if line.startswith("refill run:"))
+    assert [lines[i].split()[0] for i in stages] == [job for _, job in runs]
+    for (run_id, _), first, last in zip(runs, stages, [*stages[1:], summary], strict=True):
+        steps = started[run_id]
+        assert lines[first].endswith(f": {len(steps)} steps")
+        progress = [
+            re.match(r"^\[ *(\d+)/(\d+)\] (start|done ) (\S+)", line)
+            for line in lines[first + 1 : last]
+        ]
+        events = [(m[3].strip(), m[4]) for m in progress if m]
+        expected = [(kind, step) for step in steps for kind in ("start", "done")]
+        assert events == expected
+        assert [int(m[1]) for m in progress if m] == [
+            i for i in range(1, len(steps) + 1) for _ in "ab"
+        ]
+        assert all(int(m[2]) == len(steps) for m in progress if m)
+
+
+def test_the_summary_lists_the_data_faults_the_quarantine_holds(built):
+    """The expected faults (rows quarantined, files rejected) are counted in the progress and
+    listed in the summary with their reasons, the same counts as the warehouse's tables; never
+    as bare ERROR lines mid-run."""
+    out = built["stdout"]
+    with duckdb.connect(str(built["warehouse"]), read_only=True) as con:
+        rows = con.execute(
+            "SELECT extract, regexp_replace(reason, ' ''.*$', ''), count(*)"
+            " FROM quarantine.rows GROUP BY ALL"
+        ).fetchall()
+        rejected = dict(
+            con.execute("SELECT _file, reason FROM raw.files WHERE status = 'rejected'").fetchall()
+        )
+    assert rows and rejected, "the simulated world injects both kinds of fault"
+    head = re.search(r"data faults: (\d+) file\(s\) rejected, (\d+) row\(s\) quarantined", out)
+    assert head and (int(head[1]), int(head[2])) == (len(rejected), sum(n for *_, n in rows))
+    listed = {}
+    for extract, total, reasons in re.findall(
+        r"^    quarantined raw/(\w+) (\d+): (.*)$", out, re.M
+    ):
+        each = dict(re.fullmatch(r"(.*) ×(\d+)", part).groups() for part in reasons.split("; "))
+        assert sum(int(n) for n in each.values()) == int(total)
+        listed |= {(extract, reason): int(n) for reason, n in each.items()}
+    assert listed == {(extract, reason): n for extract, reason, n in rows}
+    for name, why in rejected.items():
+        assert f"    rejected {name}: {why.removeprefix(f'{name}: ')}" in out
+    # the ingestion step that met them says so when it ends; no ERROR line before the summary
+    progress = out.split("\nrefill run:")[0].splitlines()
+    extracts = {name.split("/")[0] for name in rejected}
+    assert sum("file(s) rejected" in line for line in progress) == len(extracts)
+    assert not [line for line in progress if "ERROR" in line]
+
+
 def test_the_runs_are_recorded_in_postgresql_one_planned_event_per_asset(built):
     """The history's two runs are in the PostgreSQL instance, not under the home; each asset
     planned once per run, not once per day; the dbt models materialized once, ingestion once
