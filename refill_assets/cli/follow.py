@@ -21,6 +21,7 @@ from refill_assets.cli.progress import Progress
 
 FILES, ROWS, WARNINGS = "file(s) rejected", "row(s) quarantined", "warning(s)"
 STEP_WRAPPER = dg.DagsterExecutionStepExecutionError.__name__
+CHECK_FAILED = "DagsterAssetCheckFailedError"  # a blocking check failed (not exported)
 
 
 def execute(
@@ -60,9 +61,15 @@ class Follow:
         self._instance, self._run_id, self._title = instance, run_id, title
         self._outcome, self._progress = outcome, progress
         self._assets: dict[str, set[str]] = {}  # step → the assets it materialized
+        self._started: set[str] = set()
 
     def __call__(self, entry: dg.EventLogEntry) -> None:
         event = entry.dagster_event
+        if event is None and entry.step_key and entry.step_key not in self._started:
+            # no step's code logs before it starts: this is the executor saying why a step
+            # will not run (an upstream step failed)
+            self._skipped(entry.step_key, "an upstream step failed or did not run")
+            return
         if event is None:  # a message a step logged
             if entry.level >= logging.WARNING:
                 self._message(entry)
@@ -73,6 +80,7 @@ class Follow:
             self._progress.stage(self._title, self._planned_steps())
             self._tally()
         elif kind == dg.DagsterEventType.STEP_START:
+            self._started.add(step)
             self._progress.started(step)
         elif kind == dg.DagsterEventType.ASSET_MATERIALIZATION:
             assets = self._assets.setdefault(step, set())
@@ -83,18 +91,36 @@ class Follow:
             seconds = event.event_specific_data.duration_ms / 1000
             self._progress.finished(step, seconds, self._faults_of(step))
         elif kind == dg.DagsterEventType.STEP_SKIPPED:
-            self._progress.skipped(step, "an upstream step did not produce its output")
+            self._skipped(step, "an upstream step did not produce its output")
         elif kind == dg.DagsterEventType.STEP_FAILURE:
-            error = event.event_specific_data.error
-            if error.cause is not None and error.cls_name == STEP_WRAPPER:
-                error = error.cause  # the wrapper only says which op; its cause is the step's
-            self._progress.failed(step, error.to_string())
+            self._progress.failed(step, self._failure(step, event.event_specific_data.error))
         elif kind == dg.DagsterEventType.RUN_FAILURE and self._outcome.error is None:
             # a run that failed outside any step (its executor, its resources' teardown)
             error = event.event_specific_data and event.event_specific_data.error
             text = error.to_string() if error else event.message or "the run failed"
             self._outcome.error = f"run {self._run_id} failed: {text.splitlines()[0]}"
             self._progress.failed(None, text)
+
+    def _failure(self, step: str, error) -> str:
+        """What a failed step's error says in full: the step's own exception with its
+        causes; for a blocking check, the checks that failed and why (Dagster's stack trace
+        of its own check there says nothing more)."""
+        if error.cls_name == CHECK_FAILED:
+            assets = self._assets.get(step, set())
+            failed = [
+                f"{asset}:{check} — {description}"
+                for asset, check, passed, severity, description in self._outcome.checks
+                if not passed and severity == "ERROR" and asset in assets
+            ]
+            return "\n".join([error.message.strip().splitlines()[0], *failed])
+        if error.cause is not None and error.cls_name == STEP_WRAPPER:
+            error = error.cause  # the wrapper only says which op; its cause is the step's
+        return error.to_string()
+
+    def _skipped(self, step: str, why: str) -> None:
+        if step not in self._outcome.not_run:
+            self._outcome.not_run.append(step)
+            self._progress.skipped(step, why)
 
     def _tally(self) -> None:
         files, rows = self._outcome.faults()

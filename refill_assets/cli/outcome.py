@@ -43,6 +43,7 @@ class RunOutcome:
     quarantined: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)
     # what the steps logged at WARNING or above: (level, message) → the steps, in order
     messages: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    not_run: list[str] = field(default_factory=list)  # steps skipped: an upstream one failed
 
     def record(self, run_id: str, event: dg.DagsterEvent) -> None:
         """One event of run ``run_id``, as the instance stores it."""
@@ -78,7 +79,9 @@ class RunOutcome:
             error = event.event_specific_data.error
             while error.cause is not None:  # the step's own exception, not Dagster's wrapper
                 error = error.cause
-            message = error.message.strip().splitlines()[0]
+            # one line (a blocking check's names are on the message's second), kept short
+            message = " ".join(error.message.split())
+            message = message if len(message) <= 240 else f"{message[:240]}…"
             self.error = f"step {event.step_key} failed: {message}"
 
     def record_message(self, step: str | None, level: str, message: str) -> None:
@@ -117,6 +120,8 @@ class RunOutcome:
         if self.files:
             lines.append("  landing zone files: seen = loaded + duplicate + rejected + skipped")
             lines += [f"    {name:<32} {_files(c)}" for name, c in sorted(self.files.items())]
+        if self.not_run:
+            lines.append(f"  steps not run (an upstream step failed): {', '.join(self.not_run)}")
         lines += self._fault_lines() + self._message_lines()
         failed = [c for c in self.checks if not c[2]]
         lines.append(f"  checks: {len(self.checks) - len(failed)} passed, {len(failed)} failed")

@@ -67,6 +67,8 @@ def test_a_run_is_followed_step_by_step_with_its_faults_and_its_failure():
     assert 'raise ValueError("no fills on 2025-01-02' in failure
     assert "DagsterExecutionStepExecutionError" not in failure
     assert "start scores" not in text
+    assert lines[-1] == "[-/3] skipped scores: an upstream step failed or did not run"
+    assert outcome.not_run == ["scores"]
     # the warning and the info line are not printed mid-run; the warning waits for the summary
     assert "schema drift" not in text and "rejected whole file" not in text
     assert outcome.error == (
@@ -76,9 +78,27 @@ def test_a_run_is_followed_step_by_step_with_its_faults_and_its_failure():
     assert ("WARNING", "schema drift: unknown column 'loyalty_tier' in 2 file(s)") in (
         outcome.messages
     )
-    assert outcome.messages[
-        ("WARNING", "schema drift: unknown column 'loyalty_tier' in 2 file(s)")
-    ] == ["raw__fills"]
+    # the executor's word on the step it skipped is not a message of the steps
+    assert outcome.messages == {
+        ("WARNING", "schema drift: unknown column 'loyalty_tier' in 2 file(s)"): ["raw__fills"]
+    }
+
+
+@dg.asset(check_specs=[dg.AssetCheckSpec("files_reconciled", asset="landed", blocking=True)])
+def landed():
+    yield dg.MaterializeResult()
+    yield dg.AssetCheckResult(
+        check_name="files_reconciled", passed=False, description="1 file neither loaded nor skipped"
+    )
+
+
+def test_a_blocking_check_that_fails_is_printed_as_the_check_and_its_reason():
+    result, outcome, text = _follow(landed)
+    assert not result.success
+    failure = text[text.index("[1/1] FAILED step landed") :].splitlines()
+    assert failure[1].endswith("1 blocking asset check failed with ERROR severity:")
+    assert failure[2:] == ["landed:files_reconciled — 1 file neither loaded nor skipped"]
+    assert outcome.error.endswith("failed with ERROR severity: landed: files_reconciled")
 
 
 def test_the_summary_lists_the_faults_with_their_reasons_and_the_warnings():
