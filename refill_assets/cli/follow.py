@@ -6,7 +6,8 @@ what the UI's run view reads, in the order it is written), so the display moves 
 run rather than after it: the plan's steps when the run starts, each step's start and end,
 the expected data faults each ingestion step counted, and the messages steps log. A step's
 log line at WARNING is gathered for the summary; at ERROR it is printed at once. A step
-that fails stops the display and its error is printed in full.
+that fails stops the display and its error is printed in full; the steps that will not run
+after it are listed as such (the executor logs why at ERROR: not a message of theirs).
 """
 
 from __future__ import annotations
