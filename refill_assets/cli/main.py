@@ -138,6 +138,7 @@ def _mapping(text: str) -> dict[str, str]:
 
 
 def _simulate(args: argparse.Namespace) -> int:
+    from refill_assets.cli.progress import Progress
     from refill_simulator import Shift, simulate
 
     given = {"transit_extra_days": args.shift_transit_days, "lateness_factor": args.shift_lateness}
@@ -149,15 +150,19 @@ def _simulate(args: argparse.Namespace) -> int:
         )
         return 2
     shift = None if args.shift_from is None else Shift(args.shift_from, **given)
-    summary = simulate(
-        args.out,
-        pets=args.pets,
-        start=args.start,
-        end=args.end,
-        seed=args.seed,
-        family=args.family,
-        shift=shift,
-    )
+    # where it is on stderr (the first half minute of `make demo`); stdout is the summary's JSON
+    with Progress(sys.stderr) as progress:
+        progress.stage("refill simulate", 1)
+        with progress.step(f"{args.pets} pets, {args.start} … {args.end}, into {args.out}"):
+            summary = simulate(
+                args.out,
+                pets=args.pets,
+                start=args.start,
+                end=args.end,
+                seed=args.seed,
+                family=args.family,
+                shift=shift,
+            )
     print(json.dumps(summary.as_dict(), indent=2, default=str))
     return 0
 

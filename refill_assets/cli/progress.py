@@ -78,7 +78,7 @@ class Progress:
         with self._lock:
             self._stage, self._total, self._done, self._ordinal = title, total, 0, 0
             self._running.clear()
-            self._print(f"{title}: {total} steps", style="bold")
+            self._print(f"{title}: {total} step{'' if total == 1 else 's'}", style="bold")
 
     def started(self, step: str) -> None:
         with self._lock:

@@ -95,7 +95,13 @@ def test_cli_family_flag(tmp_path, capsys):
     out = tmp_path / "cli"
     argv = ["simulate", "--out", str(out), "--pets", "200", "--end", "2025-02-15", "--seed", "4"]
     assert main([*argv, "--family"]) == 0
-    assert json.loads(capsys.readouterr().out)["family"] is True
+    printed = capsys.readouterr()
+    assert json.loads(printed.out)["family"] is True  # stdout: the summary alone
+    # stderr: where it is, a line when it starts and one when it ends
+    step = f"200 pets, 2025-01-01 … 2025-02-15, into {out}"
+    lines = printed.err.splitlines()
+    assert lines[:2] == ["refill simulate: 1 step", f"[1/1] start {step}"]
+    assert len(lines) == 3 and lines[2].startswith(f"[1/1] done  {step} in ")
     record = json.loads((out / "truth" / "process.json").read_text(encoding="utf-8"))
     assert record["family"] is True and _as_process(record) == draw_process(4)
 
