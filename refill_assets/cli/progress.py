@@ -172,13 +172,20 @@ class Progress:
         with self._lock:
             now = time.monotonic()
             head = Table.grid(padding=(0, 2))
-            head.add_row(
+            spinner, elapsed = (
                 Spinner("dots", style="cyan"),
-                Text(self._stage or "starting", style="bold"),
-                ProgressBar(total=max(self._total, 1), completed=self._done, width=30),
-                Text(f"{self._done}/{self._total} steps"),
                 Text(f"{clock(now - self._began)} in all"),
             )
+            if not self._stage:  # before the first stage: no steps to count yet
+                head.add_row(spinner, Text("starting", style="bold"), elapsed)
+            else:
+                head.add_row(
+                    spinner,
+                    Text(self._stage, style="bold"),
+                    ProgressBar(total=max(self._total, 1), completed=self._done, width=30),
+                    Text(f"{self._done}/{self._total} steps"),
+                    elapsed,
+                )
             rows: list = [head]
             for step, (ordinal, began) in self._running.items():
                 line = f"  {self._mark(ordinal)} running {step}  {clock(now - began)}"

@@ -61,6 +61,7 @@ def test_a_failed_step_prints_its_error_in_full_and_is_raised():
 def test_on_a_terminal_the_running_step_and_the_counts_are_drawn_live():
     screen = Terminal()
     with Progress(screen) as progress:
+        time.sleep(0.4)  # before the run starts: nothing to count yet
         progress.stage("nightly 2026-04-01", 2)
         progress.started("raw__fills")
         progress.tally("row(s) quarantined", 12)
@@ -69,6 +70,7 @@ def test_on_a_terminal_the_running_step_and_the_counts_are_drawn_live():
         progress.finished("raw__fills", 0.7)
     drawn = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", screen.getvalue())
     assert "[1/2] running raw__fills" in drawn
+    assert "starting" in drawn and "0/0 steps" not in drawn
     assert "0/2 steps" in drawn and "in all" in drawn
     assert "12 row(s) quarantined" in drawn and "file(s) rejected" not in drawn
     assert "[1/2] done  raw__fills in 0.7 s" in drawn
