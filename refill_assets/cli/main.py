@@ -150,7 +150,7 @@ def _simulate(args: argparse.Namespace) -> int:
         )
         return 2
     shift = None if args.shift_from is None else Shift(args.shift_from, **given)
-    # where it is on stderr (the first half minute of `make demo`); stdout is the summary's JSON
+    # where it is on stderr (the first seconds of `make demo`); stdout is the summary's JSON
     with Progress(sys.stderr) as progress:
         progress.stage("refill simulate", 1)
         with progress.step(f"{args.pets} pets, {args.start} … {args.end}, into {args.out}"):
