@@ -54,12 +54,15 @@ def _world(pets: int) -> Path:
 def _follow_seconds(home: Path) -> tuple[float, int, float, bool]:
     from refill_assets.cli.progress import Progress
     from refill_assets.cli.run import run_all
+    from refill_assets.cli.terminal import steps_write_to
 
     shutil.rmtree(home, ignore_errors=True)
     home.mkdir(parents=True)
     profile = cProfile.Profile()
     began = time.perf_counter()
-    with Progress(io.StringIO()) as progress:
+    # as `refill run`: what the steps write goes to a log (this prints one JSON line)
+    log = home.parent / f"{home.name}.log"
+    with steps_write_to(log), Progress(io.StringIO()) as progress:
         profile.enable()
         outcome = run_all(as_of=AS_OF, training=False, progress=progress)
         profile.disable()
