@@ -89,7 +89,9 @@ class RunOutcome:
         if step and step not in steps:
             steps.append(step)
 
-    def faults(self, run_id: str | None = None, step_assets: set[str] | None = None):
+    def faults(
+        self, run_id: str | None = None, step_assets: set[str] | None = None
+    ) -> tuple[int, int]:
         """(files rejected, rows quarantined) of the command, or of one run's assets."""
         keys = [
             key

@@ -42,12 +42,11 @@ def last_requested(instance: dg.DagsterInstance) -> datetime | None:
 
 
 def retrain_decision(
-    instance: dg.DagsterInstance | None, failed: list[tuple[str, str, str]]
+    instance: dg.DagsterInstance, failed: list[tuple[str, str, str]]
 ) -> RetrainDecision:
-    """The rule on a night's failed checks (``instance`` None: a throwaway instance of
-    ``refill run``, which remembers no earlier request)."""
-    last = None if instance is None else last_requested(instance)
-    return decide(watched_failures(failed), last, datetime.now(UTC))
+    """The rule on a night's failed checks, given the requests ``instance`` remembers (none
+    in the throwaway instance of a `refill run` without DAGSTER_HOME)."""
+    return decide(watched_failures(failed), last_requested(instance), datetime.now(UTC))
 
 
 @dg.run_status_sensor(
